@@ -1,0 +1,209 @@
+//! Task definitions: what a task is, before the runtime resolves its defaults.
+//!
+//! This module owns [`TaskConfig`], its builder setters, its defaults and its
+//! validation. It does not spawn or schedule anything.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// How a task runs its calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// A pool of `pool_size` workers; calls go to the least busy one.
+    #[default]
+    Parallel,
+    /// Exactly one worker.
+    Singleton,
+}
+
+/// The definition of a task, handed to [`TaskRuntime::define`](crate::TaskRuntime::define).
+///
+/// A task is a set of identical workers that serve the methods registered by one
+/// exported worker entry (see [`serve`](crate::serve)), plus one queue in front of them.
+///
+/// Defaults, as in Atelier: `pool_size` is the browser's `hardwareConcurrency` (4 when
+/// unknown), `max_in_flight` is `pool_size` (1 for a singleton), `max_queue_depth` is
+/// twice `max_in_flight` (2 for a singleton). Calls beyond in-flight + depth wait, in
+/// order, for room.
+///
+/// ```
+/// use leptos_atelier::TaskConfig;
+///
+/// let config = TaskConfig::parallel("app_workers")
+///     .task_id("hash")
+///     .name("Hashing")
+///     .pool_size(2);
+/// assert_eq!(config.resolve().unwrap().max_in_flight, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskConfig {
+    kind: TaskKind,
+    worker_entry: String,
+    task_id: Option<String>,
+    name: Option<String>,
+    pool_size: Option<usize>,
+    max_in_flight: Option<usize>,
+    max_queue_depth: Option<usize>,
+    glue_url: Option<String>,
+}
+
+impl TaskConfig {
+    /// A pool of workers, each started by calling the exported function `worker_entry`
+    /// of the app's own wasm bundle.
+    pub fn parallel(worker_entry: impl Into<String>) -> Self {
+        Self::new(TaskKind::Parallel, worker_entry.into())
+    }
+
+    /// A single worker started by calling the exported function `worker_entry`.
+    pub fn singleton(worker_entry: impl Into<String>) -> Self {
+        Self::new(TaskKind::Singleton, worker_entry.into())
+    }
+
+    fn new(kind: TaskKind, worker_entry: String) -> Self {
+        Self {
+            kind,
+            worker_entry,
+            task_id: None,
+            name: None,
+            pool_size: None,
+            max_in_flight: None,
+            max_queue_depth: None,
+            glue_url: None,
+        }
+    }
+
+    /// A stable id for the task (default `task-<n>`, numbered per runtime from 1).
+    pub fn task_id(mut self, id: impl Into<String>) -> Self {
+        self.task_id = Some(id.into());
+        self
+    }
+
+    /// A human label, shown in snapshots.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Number of workers of a parallel task (ignored by a singleton).
+    pub fn pool_size(mut self, size: usize) -> Self {
+        self.pool_size = Some(size);
+        self
+    }
+
+    /// How many calls may run at once across the task's workers.
+    pub fn max_in_flight(mut self, limit: usize) -> Self {
+        self.max_in_flight = Some(limit);
+        self
+    }
+
+    /// How many accepted calls may wait for a free slot before further callers
+    /// wait for room themselves.
+    pub fn max_queue_depth(mut self, depth: usize) -> Self {
+        self.max_queue_depth = Some(depth);
+        self
+    }
+
+    /// The URL of the app's wasm-bindgen JS glue, if the one the glue reports
+    /// itself (`import.meta.url`) is not the one workers should import.
+    pub fn glue_url(mut self, url: impl Into<String>) -> Self {
+        self.glue_url = Some(url.into());
+        self
+    }
+
+    /// Applies the defaults and checks the result.
+    pub fn resolve(&self) -> Result<ResolvedConfig, ConfigError> {
+        if self.worker_entry.trim().is_empty() {
+            return Err(ConfigError::EmptyWorkerEntry);
+        }
+        if self.task_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+            return Err(ConfigError::EmptyTaskId);
+        }
+        let pool_size = match self.kind {
+            TaskKind::Singleton => 1,
+            TaskKind::Parallel => self.pool_size.unwrap_or_else(crate::platform::hardware_concurrency),
+        };
+        if pool_size == 0 {
+            return Err(ConfigError::PoolSizeZero);
+        }
+        let max_in_flight = self.max_in_flight.unwrap_or(match self.kind {
+            TaskKind::Singleton => 1,
+            TaskKind::Parallel => pool_size,
+        });
+        if max_in_flight == 0 {
+            return Err(ConfigError::MaxInFlightZero);
+        }
+        let max_queue_depth = self.max_queue_depth.unwrap_or(match self.kind {
+            TaskKind::Singleton => 2,
+            TaskKind::Parallel => max_in_flight * 2,
+        });
+        Ok(ResolvedConfig {
+            kind: self.kind,
+            worker_entry: self.worker_entry.clone(),
+            task_id: self.task_id.clone(),
+            name: self.name.clone(),
+            pool_size,
+            max_in_flight,
+            max_queue_depth,
+            glue_url: self.glue_url.clone(),
+        })
+    }
+}
+
+/// A [`TaskConfig`] with its defaults applied and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResolvedConfig {
+    /// Parallel pool or singleton.
+    pub kind: TaskKind,
+    /// The exported function each worker calls to serve.
+    pub worker_entry: String,
+    /// The id asked for, if any (the runtime numbers the others).
+    pub task_id: Option<String>,
+    /// The human label.
+    pub name: Option<String>,
+    /// Number of workers.
+    pub pool_size: usize,
+    /// Calls running at once.
+    pub max_in_flight: usize,
+    /// Accepted calls waiting for a slot.
+    pub max_queue_depth: usize,
+    /// The glue URL override.
+    pub glue_url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_atelier() {
+        let parallel = TaskConfig::parallel("w").pool_size(3).resolve().unwrap();
+        assert_eq!((parallel.max_in_flight, parallel.max_queue_depth), (3, 6));
+        let singleton = TaskConfig::singleton("w").pool_size(8).resolve().unwrap();
+        assert_eq!(
+            (singleton.pool_size, singleton.max_in_flight, singleton.max_queue_depth),
+            (1, 1, 2)
+        );
+        let custom = TaskConfig::singleton("w").max_in_flight(4).resolve().unwrap();
+        assert_eq!(custom.max_queue_depth, 2, "a singleton's depth stays 2");
+    }
+
+    #[test]
+    fn degenerate_settings_are_refused() {
+        assert_eq!(
+            TaskConfig::parallel("w").pool_size(0).resolve(),
+            Err(ConfigError::PoolSizeZero)
+        );
+        assert_eq!(
+            TaskConfig::parallel("w").pool_size(1).max_in_flight(0).resolve(),
+            Err(ConfigError::MaxInFlightZero)
+        );
+        assert_eq!(TaskConfig::parallel(" ").resolve(), Err(ConfigError::EmptyWorkerEntry));
+        assert_eq!(
+            TaskConfig::parallel("w").task_id("").resolve(),
+            Err(ConfigError::EmptyTaskId)
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! Errors: what a call, a task definition and a worker handler can fail with.
+//!
+//! This module owns the error types and nothing else. Each error carries what the
+//! caller needs to act on it (the task, the worker, the method, the cause); none of
+//! them is a string to be parsed.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a call to a task did not produce the method's output.
+///
+/// Every call settles exactly once, with its output or with one of these.
+///
+/// ```
+/// use leptos_atelier::TaskError;
+///
+/// fn explain(err: &TaskError) -> String {
+///     match err {
+///         TaskError::Handler(e) => format!("the handler said: {}", e.message()),
+///         TaskError::UnknownMethod { method, .. } => format!("no worker serves `{method}`"),
+///         other => other.to_string(),
+///     }
+/// }
+/// # assert!(explain(&TaskError::Disposed { task_id: "t".into() }).contains("disposed"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The handler ran and returned an error.
+    #[error("handler failed: {0}")]
+    Handler(HandlerError),
+    /// The worker does not serve this method: its `Registry` has no handler of that name.
+    #[error("method `{method}` is not served by the workers of task `{task_id}`")]
+    UnknownMethod {
+        /// The task the call was made on.
+        task_id: String,
+        /// The method name the caller asked for.
+        method: String,
+    },
+    /// The worker that was to run the call could not start: the script failed to load,
+    /// the wasm failed to initialise, the entry is not exported, or it never called `serve`.
+    #[error("a worker of task `{task_id}` failed to start: {cause}")]
+    WorkerStart {
+        /// The task whose worker failed.
+        task_id: String,
+        /// The pool slot of that worker.
+        worker_index: usize,
+        /// What the browser or the bootstrap reported.
+        cause: String,
+    },
+    /// The worker running the call crashed (a panic, an uncaught error, or a message it could not read).
+    #[error("worker {worker_index} of task `{task_id}` crashed: {cause}")]
+    WorkerCrashed {
+        /// The task whose worker crashed.
+        task_id: String,
+        /// The pool slot of the crashed worker.
+        worker_index: usize,
+        /// The panic message, or the error the browser reported.
+        cause: String,
+    },
+    /// The input could not be encoded on the caller's side.
+    #[error("could not encode the input of `{method}`: {message}")]
+    Encode {
+        /// The method being called.
+        method: String,
+        /// The codec's message.
+        message: String,
+    },
+    /// A payload failed to decode: the input in the worker, or the output on the caller's side.
+    #[error("could not decode the {side} of `{method}`: {message}")]
+    Decode {
+        /// The method being called.
+        method: String,
+        /// Which payload: `input` (in the worker) or `output` (on the caller's side).
+        side: PayloadSide,
+        /// The codec's message.
+        message: String,
+    },
+    /// The worker answered something that is not a runtime message.
+    #[error("worker {worker_index} of task `{task_id}` broke the protocol: {message}")]
+    Protocol {
+        /// The task whose worker misbehaved.
+        task_id: String,
+        /// The pool slot of that worker.
+        worker_index: usize,
+        /// What was wrong with the message.
+        message: String,
+    },
+    /// The task was disposed before the call could finish.
+    #[error("task `{task_id}` was disposed")]
+    Disposed {
+        /// The disposed task.
+        task_id: String,
+    },
+}
+
+/// Which payload of a call failed to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PayloadSide {
+    /// The method's input, decoded in the worker.
+    Input,
+    /// The method's output, decoded on the caller's side.
+    Output,
+}
+
+impl std::fmt::Display for PayloadSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PayloadSide::Input => "input",
+            PayloadSide::Output => "output",
+        })
+    }
+}
+
+/// An error returned by a worker-side handler; it reaches the caller as [`TaskError::Handler`].
+///
+/// ```
+/// use leptos_atelier::HandlerError;
+///
+/// let err = HandlerError::new("image is empty");
+/// assert_eq!(err.message(), "image is empty");
+/// let from_str: HandlerError = "image is empty".into();
+/// assert_eq!(err, from_str);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct HandlerError {
+    message: String,
+}
+
+impl HandlerError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// The message the handler gave.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<String> for HandlerError {
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+impl From<&str> for HandlerError {
+    fn from(message: &str) -> Self {
+        Self::new(message)
+    }
+}
+
+/// A task definition that cannot work, refused by [`TaskRuntime::define`](crate::TaskRuntime::define).
+///
+/// ```
+/// use leptos_atelier::{ConfigError, TaskConfig, TaskRuntime};
+///
+/// let runtime = TaskRuntime::new();
+/// let err = runtime.define(TaskConfig::parallel("app_workers").pool_size(0)).unwrap_err();
+/// assert_eq!(err, ConfigError::PoolSizeZero);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A parallel pool needs at least one worker.
+    #[error("pool_size must be at least 1")]
+    PoolSizeZero,
+    /// With `max_in_flight` 0 nothing would ever be dispatched.
+    #[error("max_in_flight must be at least 1")]
+    MaxInFlightZero,
+    /// The worker entry names the exported function that serves the task; it cannot be empty.
+    #[error("the worker entry name is empty")]
+    EmptyWorkerEntry,
+    /// A task id must be non-empty.
+    #[error("the task id is empty")]
+    EmptyTaskId,
+    /// Another live task of this runtime already has this id.
+    #[error("a task with id `{0}` is already defined")]
+    DuplicateTaskId(String),
+}

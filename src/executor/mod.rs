@@ -1,0 +1,14 @@
+//! Executors: one task's queue in front of its workers.
+//!
+//! This module owns the pool: which worker runs which call, starting workers when a
+//! call needs one, matching replies to calls (by call id, attempt and worker, so a
+//! stale reply is ignored), and failing exactly the calls a dead worker held. It
+//! settles every call exactly once, through its oneshot channel, and publishes the
+//! task's snapshot after each transition, always after releasing its own state.
+//!
+//! It talks to workers only through [`Transport`](crate::transport::Transport); it never
+//! touches JS or the Leptos reactive graph.
+
+mod pool;
+
+pub(crate) use pool::{Executor, Output};

@@ -1,0 +1,424 @@
+//! The worker pool (a singleton is a pool of one).
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use futures_channel::oneshot;
+
+use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
+use crate::config::ResolvedConfig;
+use crate::error::TaskError;
+use crate::queue::DispatchQueue;
+use crate::snapshot::{SnapshotHub, TaskSnapshot, WorkerSnapshot, WorkerState};
+use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
+
+/// A successful reply: the whole frame, and where the encoded output starts in it.
+#[derive(Debug)]
+pub(crate) struct Output {
+    pub frame: Vec<u8>,
+    pub start: usize,
+}
+
+impl Output {
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.frame[self.start..]
+    }
+}
+
+type Reply = oneshot::Sender<Result<Output, TaskError>>;
+type Settlement = (Reply, Result<Output, TaskError>);
+
+/// One call, from admission until it settles.
+struct Call {
+    id: CallId,
+    attempt: u32,
+    method: &'static str,
+    key: Option<String>,
+    /// The encoded input, kept until the call settles.
+    input: Vec<u8>,
+    reply: Reply,
+    worker: usize,
+}
+
+#[derive(Default)]
+struct Slot {
+    link: Option<Box<dyn WorkerLink>>,
+    state: WorkerState,
+    /// Bumped at each spawn, so events of a previous worker of this slot are ignored.
+    generation: u64,
+    in_flight: usize,
+    completed: u64,
+}
+
+struct State {
+    task_id: String,
+    config: ResolvedConfig,
+    queue: DispatchQueue<Call>,
+    slots: Vec<Slot>,
+    /// Where the next tie-breaking scan starts (round-robin among equally busy workers).
+    cursor: usize,
+    next_call: CallId,
+    total_dispatched: u64,
+    disposed: bool,
+    transport: Rc<dyn Transport>,
+    me: Weak<RefCell<State>>,
+    hub: Weak<SnapshotHub>,
+}
+
+/// A task's executor; clones share it.
+#[derive(Clone)]
+pub(crate) struct Executor {
+    state: Rc<RefCell<State>>,
+}
+
+impl Executor {
+    pub(crate) fn new(
+        task_id: String,
+        config: ResolvedConfig,
+        transport: Rc<dyn Transport>,
+        hub: &Rc<SnapshotHub>,
+    ) -> Self {
+        let state = Rc::new_cyclic(|me| {
+            RefCell::new(State {
+                queue: DispatchQueue::new(config.max_in_flight, config.max_queue_depth),
+                slots: (0..config.pool_size).map(|_| Slot::default()).collect(),
+                task_id,
+                config,
+                cursor: 0,
+                next_call: 0,
+                total_dispatched: 0,
+                disposed: false,
+                transport,
+                me: me.clone(),
+                hub: Rc::downgrade(hub),
+            })
+        });
+        hub.insert(state.borrow().snapshot());
+        Self { state }
+    }
+
+    pub(crate) fn task_id(&self) -> String {
+        self.state.borrow().task_id.clone()
+    }
+
+    pub(crate) fn snapshot(&self) -> TaskSnapshot {
+        self.state.borrow().snapshot()
+    }
+
+    /// Admits a call and dispatches whatever can run now.
+    pub(crate) fn submit(
+        &self,
+        method: &'static str,
+        key: Option<String>,
+        input: Vec<u8>,
+    ) -> oneshot::Receiver<Result<Output, TaskError>> {
+        let (reply, receiver) = oneshot::channel();
+        self.transition(|state| {
+            if state.disposed {
+                return vec![(reply, Err(state.disposed_error()))];
+            }
+            let id = state.next_call;
+            state.next_call += 1;
+            state.queue.admit(Call {
+                id,
+                attempt: 0,
+                method,
+                key,
+                input,
+                reply,
+                worker: 0,
+            });
+            state.pump()
+        });
+        receiver
+    }
+
+    /// Rejects every call with [`TaskError::Disposed`], stops the workers and leaves the snapshot.
+    pub(crate) fn dispose(&self) {
+        let task_id = self.transition(|state| {
+            if state.disposed {
+                return Vec::new();
+            }
+            state.disposed = true;
+            for slot in &mut state.slots {
+                if let Some(link) = slot.link.take() {
+                    link.terminate();
+                }
+                slot.state = WorkerState::Stopped;
+                slot.in_flight = 0;
+            }
+            let error = state.disposed_error();
+            state
+                .queue
+                .drain_all()
+                .into_iter()
+                .map(|call| (call.reply, Err(error.clone())))
+                .collect()
+        });
+        if let Some(hub) = self.state.borrow().hub.upgrade() {
+            hub.remove(&task_id);
+        }
+    }
+
+    /// Runs one state transition, then settles calls and publishes the snapshot with the
+    /// state released, so that neither a woken caller nor a subscriber can re-enter it.
+    fn transition(&self, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
+        transition(&self.state, change)
+    }
+}
+
+fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
+    let (settlements, snapshot, hub, disposed) = {
+        let mut state = state.borrow_mut();
+        let settlements = change(&mut state);
+        (settlements, state.snapshot(), state.hub.clone(), state.disposed)
+    };
+    for (reply, result) in settlements {
+        // A caller that dropped its future no longer wants the result.
+        let _ = reply.send(result);
+    }
+    if !disposed && let Some(hub) = hub.upgrade() {
+        hub.publish(snapshot.clone());
+    }
+    snapshot.task_id
+}
+
+impl State {
+    fn disposed_error(&self) -> TaskError {
+        TaskError::Disposed {
+            task_id: self.task_id.clone(),
+        }
+    }
+
+    /// Dispatches pending calls while in-flight slots are free.
+    fn pump(&mut self) -> Vec<Settlement> {
+        let mut settled = Vec::new();
+        while let Some(mut call) = self.queue.next_to_dispatch() {
+            if call.reply.is_canceled() {
+                continue;
+            }
+            let index = self.pick_worker();
+            if let Err(cause) = self.ensure_worker(index) {
+                settled.push((call.reply, Err(self.start_error(index, cause))));
+                continue;
+            }
+            call.attempt += 1;
+            call.worker = index;
+            let envelope = ToWorker::Call {
+                call: call.id,
+                attempt: call.attempt,
+                method: call.method.to_owned(),
+                key: call.key.clone(),
+            };
+            let sent = codec::encode_envelope(&envelope)
+                .map_err(|e| e.to_string())
+                .and_then(|mut frame| {
+                    frame.extend_from_slice(&call.input);
+                    self.slots[index]
+                        .link
+                        .as_ref()
+                        .map_or(Err("worker is gone".into()), |link| link.post(frame))
+                });
+            match sent {
+                Ok(()) => {
+                    self.slots[index].in_flight += 1;
+                    self.total_dispatched += 1;
+                    self.queue.push_in_flight(call);
+                }
+                Err(cause) => settled.push((
+                    call.reply,
+                    Err(self.crash_error(index, format!("could not post the call: {cause}"))),
+                )),
+            }
+        }
+        settled
+    }
+
+    /// The least busy worker; among equals, the first from the round-robin cursor.
+    fn pick_worker(&mut self) -> usize {
+        let count = self.slots.len();
+        let picked = (0..count)
+            .map(|offset| (self.cursor + offset) % count)
+            .min_by_key(|&index| self.slots[index].in_flight)
+            .unwrap_or(0);
+        self.cursor = (picked + 1) % count;
+        picked
+    }
+
+    fn ensure_worker(&mut self, index: usize) -> Result<(), String> {
+        if self.slots[index].link.is_some() {
+            return Ok(());
+        }
+        let generation = self.slots[index].generation + 1;
+        let sink = event_sink(self.me.clone(), index, generation);
+        let request = SpawnRequest {
+            worker_index: index,
+            worker_entry: &self.config.worker_entry,
+            glue_url: self.config.glue_url.as_deref(),
+        };
+        let link = self.transport.spawn(&request, sink)?;
+        let slot = &mut self.slots[index];
+        slot.generation = generation;
+        slot.link = Some(link);
+        slot.state = WorkerState::Starting;
+        Ok(())
+    }
+
+    fn on_event(&mut self, index: usize, event: WorkerEvent) -> Vec<Settlement> {
+        match event {
+            WorkerEvent::Frame(frame) => self.on_frame(index, frame),
+            WorkerEvent::StartFailed(cause) => {
+                let error = self.start_error(index, cause);
+                self.fail_worker(index, error)
+            }
+            WorkerEvent::Crashed(cause) => {
+                let error = if self.slots[index].state == WorkerState::Starting {
+                    self.start_error(index, cause)
+                } else {
+                    self.crash_error(index, cause)
+                };
+                self.fail_worker(index, error)
+            }
+            WorkerEvent::Garbage(message) => {
+                let error = self.protocol_error(index, message);
+                self.fail_worker(index, error)
+            }
+        }
+    }
+
+    fn on_frame(&mut self, index: usize, frame: Vec<u8>) -> Vec<Settlement> {
+        let (envelope, rest) = match codec::decode_frame::<FromWorker>(&frame) {
+            Ok((envelope, rest)) => (envelope, rest.len()),
+            Err(e) => {
+                let error = self.protocol_error(index, format!("undecodable frame: {e}"));
+                return self.fail_worker(index, error);
+            }
+        };
+        let (call, attempt, result) = match envelope {
+            FromWorker::Ready => {
+                self.slots[index].state = WorkerState::Ready;
+                return Vec::new();
+            }
+            FromWorker::Done { call, attempt } => {
+                let start = frame.len() - rest;
+                (call, attempt, Ok(Output { frame, start }))
+            }
+            FromWorker::Failed { call, attempt, error } => (call, attempt, Err(error)),
+        };
+        let Some(done) = self
+            .queue
+            .take_in_flight(|c| c.id == call && c.attempt == attempt && c.worker == index)
+        else {
+            // A reply for a call this worker no longer holds: stale, ignore it.
+            return Vec::new();
+        };
+        let slot = &mut self.slots[index];
+        slot.in_flight = slot.in_flight.saturating_sub(1);
+        slot.completed += 1;
+        let result = result.map_err(|remote| self.remote_error(done.method, remote));
+        let mut settled = vec![(done.reply, result)];
+        settled.extend(self.pump());
+        settled
+    }
+
+    /// Stops a worker that failed, fails exactly the calls it held, and dispatches on.
+    fn fail_worker(&mut self, index: usize, error: TaskError) -> Vec<Settlement> {
+        let slot = &mut self.slots[index];
+        if let Some(link) = slot.link.take() {
+            link.terminate();
+        }
+        slot.state = WorkerState::Crashed;
+        slot.in_flight = 0;
+        let mut settled: Vec<Settlement> = self
+            .queue
+            .drain_in_flight(|c| c.worker == index)
+            .into_iter()
+            .map(|call| (call.reply, Err(error.clone())))
+            .collect();
+        settled.extend(self.pump());
+        settled
+    }
+
+    fn remote_error(&self, method: &str, remote: RemoteError) -> TaskError {
+        match remote {
+            RemoteError::Handler(e) => TaskError::Handler(e),
+            RemoteError::UnknownMethod(method) => TaskError::UnknownMethod {
+                task_id: self.task_id.clone(),
+                method,
+            },
+            RemoteError::Decode { side, message } => TaskError::Decode {
+                method: method.to_owned(),
+                side,
+                message,
+            },
+            RemoteError::Encode(message) => TaskError::Encode {
+                method: method.to_owned(),
+                message,
+            },
+        }
+    }
+
+    fn start_error(&self, worker_index: usize, cause: String) -> TaskError {
+        TaskError::WorkerStart {
+            task_id: self.task_id.clone(),
+            worker_index,
+            cause,
+        }
+    }
+
+    fn crash_error(&self, worker_index: usize, cause: String) -> TaskError {
+        TaskError::WorkerCrashed {
+            task_id: self.task_id.clone(),
+            worker_index,
+            cause,
+        }
+    }
+
+    fn protocol_error(&self, worker_index: usize, message: String) -> TaskError {
+        TaskError::Protocol {
+            task_id: self.task_id.clone(),
+            worker_index,
+            message,
+        }
+    }
+
+    fn snapshot(&self) -> TaskSnapshot {
+        let counts = self.queue.counts();
+        TaskSnapshot {
+            task_id: self.task_id.clone(),
+            task_name: self.config.name.clone(),
+            kind: self.config.kind,
+            in_flight: counts.in_flight,
+            pending: counts.pending,
+            waiting: counts.waiting,
+            max_in_flight: self.config.max_in_flight,
+            max_queue_depth: self.config.max_queue_depth,
+            total_dispatched: self.total_dispatched,
+            active_workers: self.slots.iter().filter(|s| s.link.is_some()).count(),
+            workers: self
+                .slots
+                .iter()
+                .enumerate()
+                .map(|(index, slot)| WorkerSnapshot {
+                    index,
+                    state: slot.state,
+                    in_flight: slot.in_flight,
+                    completed: slot.completed,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Routes a worker's events to its slot, ignoring those of a replaced worker.
+fn event_sink(state: Weak<RefCell<State>>, index: usize, generation: u64) -> EventSink {
+    Rc::new(move |event| {
+        let Some(state) = state.upgrade() else { return };
+        transition(&state, |state| {
+            if state.disposed || state.slots[index].generation != generation || state.slots[index].link.is_none() {
+                return Vec::new();
+            }
+            state.on_event(index, event)
+        });
+    })
+}

@@ -1,0 +1,85 @@
+//! # leptos_atelier
+//!
+//! A task runtime for Web Workers in Leptos apps, ported from the TypeScript library
+//! Atelier. CPU-heavy work runs on workers that execute the app's **own** wasm bundle;
+//! each task has a bounded queue in front of its workers; and everything the runtime
+//! knows is readable as Leptos signals that update on every queue transition.
+//!
+//! - A method is a type ([`TaskMethod`]): input, output and name are checked at
+//!   compile time on both sides of the worker boundary.
+//! - The worker side is one exported function of the app that calls [`serve`] with a
+//!   [`Registry`]; the main side defines a [`Task`] on a [`TaskRuntime`] and calls it.
+//! - Workers are module workers made from a `blob:` script that imports the app's
+//!   glue by the URL it reports itself, and receive the already compiled
+//!   `WebAssembly.Module`, so a new worker neither downloads nor compiles the wasm.
+//! - Payloads are postcard-encoded into a `Uint8Array` whose buffer is transferred.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use leptos_atelier::{HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, TaskRuntime};
+//! use wasm_bindgen::prelude::*;
+//!
+//! pub struct CountPrimes;
+//! impl TaskMethod for CountPrimes {
+//!     const NAME: &'static str = "count_primes";
+//!     type Input = u32;
+//!     type Output = u32;
+//!     async fn run(below: u32, _cx: TaskContext) -> Result<u32, HandlerError> {
+//!         Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count() as u32)
+//!     }
+//! }
+//!
+//! // Runs in each worker: register the methods it serves.
+//! #[wasm_bindgen]
+//! pub fn app_workers() {
+//!     leptos_atelier::serve(Registry::new().method::<CountPrimes>());
+//! }
+//!
+//! // Runs on the main thread.
+//! async fn count() -> Result<u32, Box<dyn std::error::Error>> {
+//!     let runtime = TaskRuntime::new();
+//!     let primes = runtime.define(TaskConfig::parallel("app_workers").pool_size(2))?;
+//!     Ok(primes.call::<CountPrimes>(100_000).await?)
+//! }
+//! ```
+//!
+//! ## Layers
+//!
+//! From the top: [`reactive`](crate::use_runtime_snapshot) hooks; the runtime and task
+//! handles; the executor (pool); the queue; the transports (`web`, `sim`); the
+//! platform facts; the worker side; the codec. Arrows point down only.
+
+mod codec;
+mod config;
+mod error;
+mod executor;
+mod method;
+mod platform;
+mod queue;
+mod reactive;
+mod runtime;
+mod snapshot;
+mod task;
+mod transport;
+mod worker;
+
+pub use config::{ResolvedConfig, TaskConfig, TaskKind};
+pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
+pub use method::TaskMethod;
+pub use platform::{hardware_concurrency, is_worker_scope};
+pub use reactive::{
+    provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
+};
+pub use runtime::TaskRuntime;
+pub use snapshot::{RuntimeSnapshot, Subscription, TaskSnapshot, WorkerSnapshot, WorkerState};
+pub use task::{Task, TaskCall};
+#[cfg(target_arch = "wasm32")]
+pub use transport::bootstrap::glue_url;
+pub use worker::{Registry, TaskContext, serve};
+
+/// Test support: run tasks on simulated in-process workers, without a browser.
+#[cfg(any(test, feature = "testing"))]
+pub mod testing {
+    pub use crate::transport::sim::SimTransport;
+}

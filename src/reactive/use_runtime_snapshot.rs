@@ -1,0 +1,71 @@
+//! `use_runtime_snapshot` / `use_task_snapshot`: the runtime's snapshot as signals.
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+
+use crate::reactive::use_task_runtime;
+use crate::snapshot::{RuntimeSnapshot, TaskSnapshot};
+
+/// The provided runtime's snapshot, updated on every queue transition (pushed, not polled).
+///
+/// The signal is only written when the snapshot really changed. It starts as the empty
+/// snapshot and catches up right after hydration, so the first client render matches
+/// the server's.
+///
+/// ## Usage
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::use_runtime_snapshot;
+///
+/// #[component]
+/// fn InFlight() -> impl IntoView {
+///     let snapshot = use_runtime_snapshot();
+///     let in_flight = move || snapshot.with(|s| s.tasks.iter().map(|t| t.in_flight).sum::<usize>());
+///     view! { <span>{in_flight}</span> }
+/// }
+/// ```
+///
+/// ## Server-Side Rendering
+///
+/// On the server there is no runtime: the signal holds `RuntimeSnapshot::default()`.
+pub fn use_runtime_snapshot() -> Signal<RuntimeSnapshot> {
+    let (snapshot, set_snapshot) = signal(RuntimeSnapshot::default());
+    if let Some(runtime) = use_task_runtime() {
+        let write_if_changed = move |next: &RuntimeSnapshot| {
+            if snapshot.with_untracked(|current| current != next) {
+                set_snapshot.set(next.clone());
+            }
+        };
+        let subscription = runtime.subscribe(write_if_changed);
+        // After hydration, catch up with what happened before this hook subscribed.
+        Effect::new(move |_| write_if_changed(&runtime.snapshot()));
+        let subscription = SendWrapper::new(subscription);
+        on_cleanup(move || drop(subscription));
+    }
+    snapshot.into()
+}
+
+/// One task's snapshot, as a memo: views of this task re-run only when it changes.
+///
+/// ## Usage
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::use_task_snapshot;
+///
+/// #[component]
+/// fn Pending() -> impl IntoView {
+///     let hash = use_task_snapshot("hash");
+///     view! { <span>{move || hash.get().map_or(0, |t| t.pending)}</span> }
+/// }
+/// ```
+///
+/// ## Server-Side Rendering
+///
+/// `None` on the server.
+pub fn use_task_snapshot(task_id: impl Into<String>) -> Signal<Option<TaskSnapshot>> {
+    let task_id = task_id.into();
+    let snapshot = use_runtime_snapshot();
+    Memo::new(move |_| snapshot.with(|s| s.task(&task_id).cloned())).into()
+}

@@ -1,0 +1,188 @@
+//! Snapshots: plain-data pictures of the runtime, and the hub that pushes them.
+//!
+//! This module owns the snapshot types and [`SnapshotHub`], which keeps the latest
+//! snapshot of every task and calls subscribers synchronously after each transition.
+//! Executors publish into the hub after they have released their own state, so a
+//! subscriber may read the runtime again without re-entering an executor.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::TaskKind;
+
+/// Everything the runtime knows, in task definition order.
+///
+/// ```
+/// use leptos_atelier::{TaskConfig, TaskRuntime};
+///
+/// let runtime = TaskRuntime::new();
+/// runtime.define(TaskConfig::parallel("app_workers").task_id("hash").pool_size(2)).unwrap();
+/// let snapshot = runtime.snapshot();
+/// assert_eq!(snapshot.tasks[0].task_id, "hash");
+/// assert_eq!(snapshot.tasks[0].in_flight, 0);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeSnapshot {
+    /// One entry per live (not disposed) task.
+    pub tasks: Vec<TaskSnapshot>,
+}
+
+impl RuntimeSnapshot {
+    /// The snapshot of the task with this id.
+    pub fn task(&self, task_id: &str) -> Option<&TaskSnapshot> {
+        self.tasks.iter().find(|t| t.task_id == task_id)
+    }
+}
+
+/// One task: its queue and its workers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSnapshot {
+    /// The task's id.
+    pub task_id: String,
+    /// The task's label, if it has one.
+    pub task_name: Option<String>,
+    /// Parallel pool or singleton.
+    pub kind: TaskKind,
+    /// Calls currently handed to workers.
+    pub in_flight: usize,
+    /// Accepted calls waiting for an in-flight slot.
+    pub pending: usize,
+    /// Callers waiting for room in the queue.
+    pub waiting: usize,
+    /// The in-flight limit.
+    pub max_in_flight: usize,
+    /// The pending limit.
+    pub max_queue_depth: usize,
+    /// Attempts sent to a worker so far.
+    pub total_dispatched: u64,
+    /// Worker slots that hold a live worker.
+    pub active_workers: usize,
+    /// One entry per pool slot.
+    pub workers: Vec<WorkerSnapshot>,
+}
+
+/// One worker slot of a task.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkerSnapshot {
+    /// The slot's index in the pool (0 for a singleton).
+    pub index: usize,
+    /// What the slot is doing.
+    pub state: WorkerState,
+    /// Calls currently awaiting this worker.
+    pub in_flight: usize,
+    /// Calls this slot's workers have completed.
+    pub completed: u64,
+}
+
+/// The life of one worker slot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkerState {
+    /// No worker: never needed yet, or terminated.
+    #[default]
+    Stopped,
+    /// Spawned; the ready handshake has not arrived.
+    Starting,
+    /// Serving calls.
+    Ready,
+    /// The last worker of this slot crashed or failed to start.
+    Crashed,
+}
+
+type Listener = Rc<dyn Fn(&RuntimeSnapshot)>;
+
+/// Latest snapshot per task plus the subscribers to notify on change.
+#[derive(Default)]
+pub(crate) struct SnapshotHub {
+    current: RefCell<RuntimeSnapshot>,
+    listeners: RefCell<Vec<(u64, Listener)>>,
+    next_listener: std::cell::Cell<u64>,
+}
+
+impl SnapshotHub {
+    pub(crate) fn snapshot(&self) -> RuntimeSnapshot {
+        self.current.borrow().clone()
+    }
+
+    /// Adds a task at the end (definition order).
+    pub(crate) fn insert(&self, task: TaskSnapshot) {
+        self.current.borrow_mut().tasks.push(task);
+        self.emit();
+    }
+
+    /// Replaces a task's snapshot and notifies subscribers if anything changed.
+    pub(crate) fn publish(&self, task: TaskSnapshot) {
+        {
+            let mut current = self.current.borrow_mut();
+            let Some(slot) = current.tasks.iter_mut().find(|t| t.task_id == task.task_id) else {
+                return;
+            };
+            if *slot == task {
+                return;
+            }
+            *slot = task;
+        }
+        self.emit();
+    }
+
+    pub(crate) fn remove(&self, task_id: &str) {
+        let removed = {
+            let mut current = self.current.borrow_mut();
+            let before = current.tasks.len();
+            current.tasks.retain(|t| t.task_id != task_id);
+            before != current.tasks.len()
+        };
+        if removed {
+            self.emit();
+        }
+    }
+
+    pub(crate) fn contains(&self, task_id: &str) -> bool {
+        self.current.borrow().task(task_id).is_some()
+    }
+
+    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener) -> Subscription {
+        let id = self.next_listener.get();
+        self.next_listener.set(id + 1);
+        self.listeners.borrow_mut().push((id, listener));
+        Subscription {
+            hub: Rc::downgrade(self),
+            id,
+        }
+    }
+
+    fn emit(&self) {
+        // Clone the list first: a listener may subscribe or unsubscribe while it runs.
+        let listeners: Vec<Listener> = self.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        if listeners.is_empty() {
+            return;
+        }
+        let snapshot = self.snapshot();
+        for listener in listeners {
+            listener(&snapshot);
+        }
+    }
+}
+
+/// Keeps a snapshot subscription alive; dropping it unsubscribes.
+#[must_use = "the subscription ends when this is dropped"]
+pub struct Subscription {
+    hub: Weak<SnapshotHub>,
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(hub) = self.hub.upgrade() {
+            hub.listeners.borrow_mut().retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").field("id", &self.id).finish()
+    }
+}

@@ -1,0 +1,86 @@
+//! The worker bootstrap: the script a new worker runs before the app's wasm.
+//!
+//! It receives one message (glue URL, compiled module, entry name, runtime port,
+//! worker index), imports the glue, instantiates the already compiled module,
+//! and calls the exported entry, which must call [`serve`](crate::serve). Any failure
+//! on the way is reported on the port as `{ startFailed }`.
+
+use std::cell::OnceCell;
+
+use wasm_bindgen::prelude::*;
+
+/// Global property holding the runtime port inside a worker.
+pub(crate) const GLOBAL_PORT: &str = "__leptosAtelierPort";
+/// Global property holding the worker's pool index.
+pub(crate) const GLOBAL_WORKER_INDEX: &str = "__leptosAtelierWorkerIndex";
+/// Global property `serve` sets, so the bootstrap can tell an entry that forgot it.
+pub(crate) const GLOBAL_SERVING: &str = "__leptosAtelierServing";
+
+const SCRIPT: &str = r#"
+self.onmessage = async (event) => {
+  self.onmessage = null;
+  const { url, module, entry, port, index } = event.data;
+  const fail = (why) => port.postMessage({ startFailed: String(why) });
+  try {
+    const glue = await import(url);
+    await glue.default({ module_or_path: module });
+    const start = glue[entry];
+    if (typeof start !== "function") {
+      fail(`the bundle at ${url} exports no function named '${entry}'`);
+      return;
+    }
+    self.__leptosAtelierPort = port;
+    self.__leptosAtelierWorkerIndex = index;
+    start();
+    if (self.__leptosAtelierServing !== true) {
+      fail(`worker entry '${entry}' returned without calling serve()`);
+    }
+  } catch (err) {
+    fail(err && err.stack ? err.stack : err);
+  }
+};
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    type ImportMeta;
+    #[wasm_bindgen(thread_local_v2, js_namespace = import, js_name = meta)]
+    static IMPORT_META: ImportMeta;
+    #[wasm_bindgen(method, getter)]
+    fn url(this: &ImportMeta) -> String;
+}
+
+/// The URL of this bundle's wasm-bindgen glue, as the glue reports it itself.
+///
+/// wasm-bindgen emits `import.meta` into the main glue module, so this is the URL the
+/// page loaded the glue from, hashed file names included.
+pub fn glue_url() -> String {
+    IMPORT_META.with(ImportMeta::url)
+}
+
+thread_local! {
+    static SCRIPT_URL: OnceCell<String> = const { OnceCell::new() };
+}
+
+/// A `blob:` URL of the bootstrap script, made once per thread.
+pub(crate) fn script_url() -> Result<String, String> {
+    SCRIPT_URL.with(|cell| {
+        if let Some(url) = cell.get() {
+            return Ok(url.clone());
+        }
+        let parts = js_sys::Array::of1(&JsValue::from_str(SCRIPT));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type("text/javascript");
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(describe)?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(describe)?;
+        Ok(cell.get_or_init(|| url).clone())
+    })
+}
+
+/// A readable text for a thrown JS value.
+pub(crate) fn describe(value: JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        return String::from(error.to_string());
+    }
+    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+}

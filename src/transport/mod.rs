@@ -1,0 +1,64 @@
+//! Transports: how the executor starts workers, sends them frames and hears back.
+//!
+//! The executor sees a worker only through [`Transport::spawn`] and the returned
+//! [`WorkerLink`]; everything the worker says comes back as a [`WorkerEvent`] through
+//! the sink given at spawn time, always from the event loop, never from inside a
+//! `post` or `spawn` call. Two implementations:
+//!
+//! - `web` (wasm32): a module Web Worker running the app's own bundle, talking over a
+//!   dedicated `MessagePort`;
+//! - `sim`: in-process workers that run a real [`Registry`](crate::Registry) on a
+//!   deterministic local executor, for native tests.
+//!
+//! Transports know frames as bytes; they do not decode envelopes or track calls.
+
+// Native builds without the simulated transport construct no worker events.
+#![cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod bootstrap;
+#[cfg(any(test, feature = "testing"))]
+pub mod sim;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod web;
+
+use std::rc::Rc;
+
+/// What to start.
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) struct SpawnRequest<'a> {
+    pub worker_index: usize,
+    pub worker_entry: &'a str,
+    pub glue_url: Option<&'a str>,
+}
+
+/// Something a worker did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum WorkerEvent {
+    /// A runtime frame (envelope + payload).
+    Frame(Vec<u8>),
+    /// The bootstrap could not start the worker.
+    StartFailed(String),
+    /// The worker died or reported a panic.
+    Crashed(String),
+    /// A message that is neither a frame nor a bootstrap report.
+    Garbage(String),
+}
+
+/// Where a worker's events go.
+pub(crate) type EventSink = Rc<dyn Fn(WorkerEvent)>;
+
+/// Starts workers.
+pub(crate) trait Transport {
+    /// Starts a worker. An `Err` means it could not even be created (no event follows).
+    fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String>;
+}
+
+/// The executor's handle to one live worker.
+pub(crate) trait WorkerLink {
+    /// Sends a frame. Frames sent before the ready handshake are delivered after it.
+    fn post(&self, frame: Vec<u8>) -> Result<(), String>;
+    /// Stops the worker; no event arrives from it afterwards.
+    fn terminate(&self);
+}

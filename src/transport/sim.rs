@@ -1,0 +1,233 @@
+//! A simulated transport: in-process workers that run a real [`Registry`].
+//!
+//! Nothing happens on its own: frames posted to a simulated worker wait in its
+//! inbox until the test calls [`SimTransport::run_until_idle`], which delivers the
+//! ready handshake, runs the handlers on a local single-threaded executor and hands
+//! the replies back, in worker order, until nothing is left to do. Crashes and start
+//! failures are scripted. This makes runtime behaviour testable natively, with no
+//! browser, no threads and no sleeps.
+//!
+//! ```
+//! use leptos_atelier::testing::SimTransport;
+//! use leptos_atelier::{HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, TaskRuntime};
+//!
+//! pub struct Double;
+//! impl TaskMethod for Double {
+//!     const NAME: &'static str = "double";
+//!     type Input = u32;
+//!     type Output = u32;
+//!     async fn run(n: u32, _: TaskContext) -> Result<u32, HandlerError> { Ok(n * 2) }
+//! }
+//!
+//! let sim = SimTransport::new(|| Registry::new().method::<Double>());
+//! let runtime = TaskRuntime::simulated(&sim);
+//! let task = runtime.define(TaskConfig::parallel("workers").pool_size(2)).unwrap();
+//! let call = task.call::<Double>(21);
+//! assert_eq!(runtime.snapshot().tasks[0].in_flight, 1);
+//! sim.run_until_idle();
+//! assert_eq!(futures_executor::block_on(call), Ok(42));
+//! ```
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use futures_executor::LocalPool;
+use futures_util::task::LocalSpawnExt;
+
+use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
+use crate::codec::{self, FromWorker};
+use crate::worker::Registry;
+
+/// In-process workers for tests (see the module docs). Clones share the same workers.
+#[derive(Clone)]
+pub struct SimTransport {
+    shared: Rc<Shared>,
+}
+
+struct Shared {
+    make_registry: Box<dyn Fn() -> Registry>,
+    workers: RefCell<Vec<SimWorker>>,
+    next_start_failure: RefCell<Option<String>>,
+    executor: RefCell<LocalPool>,
+}
+
+struct SimWorker {
+    index: usize,
+    registry: Rc<Registry>,
+    events: EventSink,
+    alive: Rc<std::cell::Cell<bool>>,
+    announced: bool,
+    start_failure: Option<String>,
+    inbox: Rc<RefCell<VecDeque<Vec<u8>>>>,
+    outbox: Rc<RefCell<VecDeque<WorkerEvent>>>,
+}
+
+impl SimTransport {
+    /// Workers that each serve the registry `make_registry` builds (called once per spawn).
+    pub fn new(make_registry: impl Fn() -> Registry + 'static) -> Self {
+        Self {
+            shared: Rc::new(Shared {
+                make_registry: Box::new(make_registry),
+                workers: RefCell::new(Vec::new()),
+                next_start_failure: RefCell::new(None),
+                executor: RefCell::new(LocalPool::new()),
+            }),
+        }
+    }
+
+    /// How many workers were ever spawned.
+    pub fn spawned(&self) -> usize {
+        self.shared.workers.borrow().len()
+    }
+
+    /// How many spawned workers are still alive (not terminated, not crashed).
+    pub fn live_workers(&self) -> usize {
+        self.shared.workers.borrow().iter().filter(|w| w.alive.get()).count()
+    }
+
+    /// The next worker spawned reports this start failure instead of its ready handshake.
+    pub fn fail_next_start(&self, cause: impl Into<String>) {
+        *self.shared.next_start_failure.borrow_mut() = Some(cause.into());
+    }
+
+    /// Crashes the live worker of pool slot `worker_index`; false if there is none.
+    pub fn crash(&self, worker_index: usize, cause: impl Into<String>) -> bool {
+        let workers = self.shared.workers.borrow();
+        let Some(worker) = workers.iter().rev().find(|w| w.index == worker_index && w.alive.get()) else {
+            return false;
+        };
+        worker.alive.set(false);
+        worker.outbox.borrow_mut().push_back(WorkerEvent::Crashed(cause.into()));
+        true
+    }
+
+    /// Delivers handshakes, runs handlers and delivers replies until nothing is left
+    /// to do. Handlers that never finish simply stay pending.
+    pub fn run_until_idle(&self) {
+        loop {
+            self.start_handlers();
+            self.shared.executor.borrow_mut().run_until_stalled();
+            let deliveries = self.collect_events();
+            if deliveries.is_empty() && !self.has_inbox() {
+                return;
+            }
+            for (sink, event) in deliveries {
+                sink(event);
+            }
+        }
+    }
+
+    fn has_inbox(&self) -> bool {
+        self.shared
+            .workers
+            .borrow()
+            .iter()
+            .any(|w| w.alive.get() && !w.inbox.borrow().is_empty())
+    }
+
+    fn start_handlers(&self) {
+        let mut workers = self.shared.workers.borrow_mut();
+        let executor = self.shared.executor.borrow();
+        for worker in workers.iter_mut().filter(|w| w.alive.get()) {
+            if !worker.announced {
+                worker.announced = true;
+                let event = match worker.start_failure.take() {
+                    Some(cause) => {
+                        worker.alive.set(false);
+                        WorkerEvent::StartFailed(cause)
+                    }
+                    None => match codec::encode_envelope(&FromWorker::Ready) {
+                        Ok(frame) => WorkerEvent::Frame(frame),
+                        Err(e) => WorkerEvent::Garbage(e.to_string()),
+                    },
+                };
+                worker.outbox.borrow_mut().push_back(event);
+                if !worker.alive.get() {
+                    continue;
+                }
+            }
+            while let Some(frame) = worker.inbox.borrow_mut().pop_front() {
+                let outbox = worker.outbox.clone();
+                let alive = worker.alive.clone();
+                match worker.registry.handle(&frame, worker.index) {
+                    Ok(reply) => {
+                        let spawned = executor.spawner().spawn_local(async move {
+                            let frame = reply.await;
+                            if alive.get() {
+                                outbox.borrow_mut().push_back(WorkerEvent::Frame(frame));
+                            }
+                        });
+                        if let Err(e) = spawned {
+                            worker
+                                .outbox
+                                .borrow_mut()
+                                .push_back(WorkerEvent::Crashed(e.to_string()));
+                        }
+                    }
+                    Err(e) => worker
+                        .outbox
+                        .borrow_mut()
+                        .push_back(WorkerEvent::Garbage(format!("malformed frame: {e}"))),
+                }
+            }
+        }
+    }
+
+    fn collect_events(&self) -> Vec<(EventSink, WorkerEvent)> {
+        let workers = self.shared.workers.borrow();
+        let mut deliveries = Vec::new();
+        for worker in workers.iter() {
+            for event in worker.outbox.borrow_mut().drain(..) {
+                deliveries.push((worker.events.clone(), event));
+            }
+        }
+        deliveries
+    }
+}
+
+impl std::fmt::Debug for SimTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimTransport")
+            .field("spawned", &self.spawned())
+            .field("live_workers", &self.live_workers())
+            .finish()
+    }
+}
+
+impl Transport for SimTransport {
+    fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
+        let alive = Rc::new(std::cell::Cell::new(true));
+        let inbox = Rc::new(RefCell::new(VecDeque::new()));
+        self.shared.workers.borrow_mut().push(SimWorker {
+            index: request.worker_index,
+            registry: Rc::new((self.shared.make_registry)()),
+            events,
+            alive: alive.clone(),
+            announced: false,
+            start_failure: self.shared.next_start_failure.borrow_mut().take(),
+            inbox: inbox.clone(),
+            outbox: Rc::new(RefCell::new(VecDeque::new())),
+        });
+        Ok(Box::new(SimLink { alive, inbox }))
+    }
+}
+
+struct SimLink {
+    alive: Rc<std::cell::Cell<bool>>,
+    inbox: Rc<RefCell<VecDeque<Vec<u8>>>>,
+}
+
+impl WorkerLink for SimLink {
+    fn post(&self, frame: Vec<u8>) -> Result<(), String> {
+        if self.alive.get() {
+            self.inbox.borrow_mut().push_back(frame);
+        }
+        Ok(())
+    }
+
+    fn terminate(&self) {
+        self.alive.set(false);
+        self.inbox.borrow_mut().clear();
+    }
+}

@@ -1,0 +1,144 @@
+//! The browser transport: module Web Workers running the app's own wasm bundle.
+//!
+//! Each worker is created from the bootstrap `blob:` script, receives the compiled
+//! `WebAssembly.Module` of this bundle (so it neither downloads nor compiles the wasm
+//! again) and a dedicated `MessagePort` that carries all runtime traffic. Frames are
+//! `Uint8Array`s whose buffers are transferred, not copied.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker, WorkerOptions, WorkerType};
+
+use super::bootstrap::{self, describe};
+use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
+
+/// Spawns real Web Workers.
+#[derive(Debug, Default)]
+pub(crate) struct WebTransport;
+
+impl Transport for WebTransport {
+    fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
+        let script = bootstrap::script_url()?;
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        let worker = Worker::new_with_options(&script, &options).map_err(describe)?;
+        let channel = MessageChannel::new().map_err(describe)?;
+        let port = channel.port1();
+
+        let sink = events.clone();
+        let on_message =
+            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| sink(classify(event.data())));
+        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+        let sink = events.clone();
+        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+            // Keep the event from also being reported as an uncaught page error.
+            event.prevent_default();
+            sink(WorkerEvent::Crashed(error_text(&event)));
+        });
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+
+        let sink = events;
+        let on_message_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_event: MessageEvent| {
+            sink(WorkerEvent::Crashed(
+                "a message from the worker could not be deserialized".into(),
+            ));
+        });
+        worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+        port.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
+
+        let link = WebLink {
+            worker,
+            port,
+            _on_message: on_message,
+            _on_error: on_error,
+            _on_message_error: on_message_error,
+        };
+        let hello = Object::new();
+        let glue = request.glue_url.map_or_else(bootstrap::glue_url, str::to_owned);
+        let fields: [(&str, JsValue); 5] = [
+            ("url", glue.into()),
+            ("module", wasm_bindgen::module()),
+            ("entry", request.worker_entry.into()),
+            ("port", channel.port2().into()),
+            ("index", (request.worker_index as f64).into()),
+        ];
+        for (name, value) in fields {
+            Reflect::set(&hello, &JsValue::from_str(name), &value).map_err(describe)?;
+        }
+        link.worker
+            .post_message_with_transfer(&hello, &Array::of1(&channel.port2()))
+            .map_err(describe)?;
+        Ok(Box::new(link))
+    }
+}
+
+struct WebLink {
+    worker: Worker,
+    port: MessagePort,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_message_error: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl WorkerLink for WebLink {
+    fn post(&self, frame: Vec<u8>) -> Result<(), String> {
+        let bytes = Uint8Array::from(frame.as_slice());
+        self.port
+            .post_message_with_transferable(&bytes, &Array::of1(&bytes.buffer()))
+            .map_err(describe)
+    }
+
+    fn terminate(&self) {
+        self.port.set_onmessage(None);
+        self.port.set_onmessageerror(None);
+        self.worker.set_onerror(None);
+        self.worker.set_onmessageerror(None);
+        self.port.close();
+        self.worker.terminate();
+    }
+}
+
+impl Drop for WebLink {
+    fn drop(&mut self) {
+        // The closures die with the link: detach them so no late event calls a freed closure.
+        self.terminate();
+    }
+}
+
+/// Sorts a message from the runtime port into frames, bootstrap reports and garbage.
+fn classify(data: JsValue) -> WorkerEvent {
+    if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
+        return WorkerEvent::Frame(bytes.to_vec());
+    }
+    let text_field = |name: &str| {
+        Reflect::get(&data, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    if data.is_object() {
+        if let Some(why) = text_field("startFailed") {
+            return WorkerEvent::StartFailed(why);
+        }
+        if let Some(why) = text_field("crashed") {
+            return WorkerEvent::Crashed(why);
+        }
+    }
+    WorkerEvent::Garbage(format!(
+        "unexpected message {:?}",
+        js_sys::JSON::stringify(&data).ok().and_then(|s| s.as_string())
+    ))
+}
+
+fn error_text(event: &ErrorEvent) -> String {
+    let message = event.message();
+    let message = if message.is_empty() {
+        "uncaught error".to_owned()
+    } else {
+        message
+    };
+    match event.filename() {
+        file if file.is_empty() => message,
+        file => format!("{message} ({file}:{}:{})", event.lineno(), event.colno()),
+    }
+}

@@ -1,0 +1,17 @@
+//! The worker side: what runs inside a Web Worker.
+//!
+//! A worker is a fresh instance of the app's own wasm bundle. The bootstrap script
+//! calls the exported entry function named in the task's config; that function
+//! builds a [`Registry`] of [`TaskMethod`](crate::TaskMethod)s and hands it to
+//! [`serve`], which answers the runtime's frames on the dedicated port.
+//!
+//! This module owns the registry, the per-call [`TaskContext`] and the serving loop.
+//! It must not depend on the main-thread scheduler (queue, executor, runtime).
+
+mod context;
+mod registry;
+mod serve;
+
+pub use context::TaskContext;
+pub use registry::Registry;
+pub use serve::serve;

@@ -1,0 +1,125 @@
+//! [`Registry`]: the methods one worker serves, and how a call frame becomes a reply frame.
+
+use std::collections::HashMap;
+use std::future::{Future, ready};
+use std::pin::Pin;
+
+use crate::codec::{self, FromWorker, RemoteError, ToWorker};
+use crate::error::PayloadSide;
+use crate::method::TaskMethod;
+use crate::worker::TaskContext;
+
+type Reply = Pin<Box<dyn Future<Output = Result<Vec<u8>, RemoteError>>>>;
+/// Decodes the input, runs the method, and appends the encoded output to the reply prefix.
+type Handler = Box<dyn Fn(&[u8], TaskContext, Vec<u8>) -> Reply>;
+
+/// The methods a worker serves, by name.
+///
+/// Build it in the exported worker entry and hand it to [`serve`](crate::serve).
+/// Registering two methods with the same [`TaskMethod::NAME`] keeps the last one.
+///
+/// ```
+/// use leptos_atelier::{HandlerError, Registry, TaskContext, TaskMethod};
+///
+/// pub struct Double;
+/// impl TaskMethod for Double {
+///     const NAME: &'static str = "double";
+///     type Input = u64;
+///     type Output = u64;
+///     async fn run(n: u64, _: TaskContext) -> Result<u64, HandlerError> {
+///         n.checked_mul(2).ok_or_else(|| HandlerError::new("overflow"))
+///     }
+/// }
+///
+/// let registry = Registry::new().method::<Double>();
+/// assert!(registry.serves("double"));
+/// assert!(!registry.serves("triple"));
+/// ```
+#[derive(Default)]
+pub struct Registry {
+    handlers: HashMap<&'static str, Handler>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a method.
+    pub fn method<M: TaskMethod>(mut self) -> Self {
+        let handler: Handler = Box::new(|payload, cx, reply_prefix| {
+            let input = match codec::decode_payload::<M::Input>(payload) {
+                Ok(input) => input,
+                Err(e) => {
+                    return Box::pin(ready(Err(RemoteError::Decode {
+                        side: PayloadSide::Input,
+                        message: e.to_string(),
+                    })));
+                }
+            };
+            let run = M::run(input, cx);
+            Box::pin(async move {
+                let output = run.await.map_err(RemoteError::Handler)?;
+                postcard::to_extend(&output, reply_prefix).map_err(|e| RemoteError::Encode(e.to_string()))
+            })
+        });
+        self.handlers.insert(M::NAME, handler);
+        self
+    }
+
+    /// Whether a method of this name is registered.
+    pub fn serves(&self, method: &str) -> bool {
+        self.handlers.contains_key(method)
+    }
+
+    /// Turns a call frame into the future of its reply frame.
+    ///
+    /// A frame that is not a call is an error for the caller to report; a call to an
+    /// unknown method or with an undecodable input is answered with a failure frame.
+    #[cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
+    pub(crate) fn handle(
+        &self,
+        frame: &[u8],
+        worker_index: usize,
+    ) -> Result<impl Future<Output = Vec<u8>> + 'static, postcard::Error> {
+        let (
+            ToWorker::Call {
+                call,
+                attempt,
+                method,
+                key,
+            },
+            payload,
+        ) = codec::decode_frame(frame)?;
+        let reply: Reply = match self.handlers.get(method.as_str()) {
+            None => Box::pin(ready(Err(RemoteError::UnknownMethod(method)))),
+            Some(handler) => {
+                let prefix = codec::encode_envelope(&FromWorker::Done { call, attempt })?;
+                let cx = TaskContext {
+                    call_id: call,
+                    attempt,
+                    key,
+                    worker_index,
+                };
+                handler(payload, cx, prefix)
+            }
+        };
+        Ok(async move {
+            match reply.await {
+                Ok(frame) => frame,
+                // An envelope of plain integers and strings always encodes; if it ever
+                // did not, the empty frame reaches the caller as a protocol error.
+                Err(error) => codec::encode_envelope(&FromWorker::Failed { call, attempt, error }).unwrap_or_default(),
+            }
+        })
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.handlers.keys().collect();
+        names.sort();
+        f.debug_struct("Registry").field("methods", &names).finish()
+    }
+}
