@@ -1,0 +1,181 @@
+//! The browser transport with real Web Workers, in headless Chromium
+//! (`cargo test --target wasm32-unknown-unknown`, run by wasm-bindgen-test-runner).
+//!
+//! The workers run this very test bundle: they import its glue, instantiate the module
+//! the page already compiled, and call one of the entries exported below.
+
+#![cfg(target_arch = "wasm32")]
+
+use leptos_atelier::{
+    HandlerError, Registry, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime, WorkerState, serve,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Sums its input, reporting the worker that served it.
+struct Sum;
+impl TaskMethod for Sum {
+    const NAME: &'static str = "sum";
+    type Input = Vec<u64>;
+    type Output = (u64, usize);
+    async fn run(numbers: Vec<u64>, cx: TaskContext) -> Result<(u64, usize), HandlerError> {
+        Ok((numbers.iter().sum(), cx.worker_index()))
+    }
+}
+
+/// Always fails.
+struct Refuse;
+impl TaskMethod for Refuse {
+    const NAME: &'static str = "refuse";
+    type Input = String;
+    type Output = ();
+    async fn run(why: String, _: TaskContext) -> Result<(), HandlerError> {
+        Err(HandlerError::new(format!("refused: {why}")))
+    }
+}
+
+/// Panics in the worker.
+struct Explode;
+impl TaskMethod for Explode {
+    const NAME: &'static str = "explode";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+        panic!("boom in the worker")
+    }
+}
+
+/// A method no worker registers.
+struct Unserved;
+impl TaskMethod for Unserved {
+    const NAME: &'static str = "unserved";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
+#[wasm_bindgen]
+pub fn test_workers() {
+    serve(Registry::new().method::<Sum>().method::<Refuse>().method::<Explode>());
+}
+
+/// An entry that forgets to call `serve`.
+#[wasm_bindgen]
+pub fn test_workers_without_serve() {}
+
+fn runtime_with(config: TaskConfig) -> (TaskRuntime, leptos_atelier::Task) {
+    let runtime = TaskRuntime::new();
+    let task = runtime.define(config.task_id("t")).expect("valid config");
+    (runtime, task)
+}
+
+#[wasm_bindgen_test]
+async fn a_call_round_trips_through_a_real_worker() {
+    let (runtime, task) = runtime_with(TaskConfig::parallel("test_workers").pool_size(1));
+    let call = task.call::<Sum>(vec![1, 2, 3, 4]);
+    assert_eq!(runtime.snapshot().tasks[0].in_flight, 1, "admitted at call time");
+    assert_eq!(call.await, Ok((10, 0)));
+    let snapshot = task.snapshot();
+    assert_eq!((snapshot.in_flight, snapshot.total_dispatched), (0, 1));
+    assert_eq!(snapshot.workers[0].state, WorkerState::Ready);
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_pool_spreads_concurrent_calls_over_its_workers() {
+    let (_runtime, task) = runtime_with(TaskConfig::parallel("test_workers").pool_size(2));
+    let calls: Vec<_> = (0..4u64).map(|i| task.call::<Sum>(vec![i, i])).collect();
+    let mut served = Vec::new();
+    for (i, call) in calls.into_iter().enumerate() {
+        let (sum, worker) = call.await.expect("served");
+        assert_eq!(sum, 2 * i as u64);
+        served.push(worker);
+    }
+    assert_eq!(served, [0, 1, 0, 1]);
+    assert_eq!(task.snapshot().active_workers, 2);
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_handler_error_comes_back_typed() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    assert_eq!(
+        task.call::<Refuse>("too big".into()).await,
+        Err(TaskError::Handler(HandlerError::new("refused: too big")))
+    );
+    // The worker is still healthy.
+    assert_eq!(task.call::<Sum>(vec![5]).await, Ok((5, 0)));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn an_unknown_method_is_its_own_error() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    assert_eq!(
+        task.call::<Unserved>(()).await,
+        Err(TaskError::UnknownMethod {
+            task_id: "t".into(),
+            method: "unserved".into()
+        })
+    );
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_missing_from_the_bundle_fails_to_start_instead_of_hanging() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("no_such_entry"));
+    match task.call::<Sum>(vec![1]).await {
+        Err(TaskError::WorkerStart { cause, .. }) => assert!(cause.contains("no_such_entry"), "{cause}"),
+        other => panic!("expected a start failure, got {other:?}"),
+    }
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn an_entry_that_never_serves_fails_to_start() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers_without_serve"));
+    match task.call::<Sum>(vec![1]).await {
+        Err(TaskError::WorkerStart { cause, .. }) => assert!(cause.contains("without calling serve()"), "{cause}"),
+        other => panic!("expected a start failure, got {other:?}"),
+    }
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_bad_glue_url_fails_to_start() {
+    let config = TaskConfig::singleton("test_workers").glue_url("data:text/javascript,export default 1");
+    let (_runtime, task) = runtime_with(config);
+    assert!(matches!(
+        task.call::<Sum>(vec![1]).await,
+        Err(TaskError::WorkerStart { .. })
+    ));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_panicking_handler_crashes_its_worker_and_the_next_call_gets_a_fresh_one() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    assert_eq!(task.call::<Sum>(vec![1]).await, Ok((1, 0)));
+    match task.call::<Explode>(()).await {
+        Err(TaskError::WorkerCrashed {
+            worker_index, cause, ..
+        }) => {
+            assert_eq!(worker_index, 0);
+            assert!(!cause.is_empty());
+        }
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert_eq!(task.snapshot().workers[0].state, WorkerState::Crashed);
+    assert_eq!(task.call::<Sum>(vec![2, 2]).await, Ok((4, 0)));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+fn the_glue_reports_its_own_url() {
+    let url = leptos_atelier::glue_url();
+    assert!(url.starts_with("http://"), "{url}");
+}
