@@ -1,1 +1,22 @@
+//! The leptos_atelier playground: one bundle that is both the app and its workers.
 
+pub mod app;
+pub mod jobs;
+
+use leptos_atelier::{Registry, serve};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// The worker entry named in the task config: each worker calls it once it has
+/// loaded this bundle, and serves the methods registered here.
+#[wasm_bindgen]
+pub fn playground_workers() {
+    serve(Registry::new().method::<jobs::CountPrimes>());
+}
+
+/// Hydrates the server-rendered page. Called by the script Leptos emits, never in a worker.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,82 @@
+import { test, expect, type Page } from '@playwright/test';
+
+/** Primes strictly below `n`, by a sieve: an independent check of the workers' trial division. */
+function countPrimesBelow(n: number): number {
+  if (n < 3) return 0;
+  const composite = new Uint8Array(n);
+  let count = 0;
+  for (let i = 2; i < n; i++) {
+    if (composite[i]) continue;
+    count++;
+    for (let j = i * i; j < n; j += i) composite[j] = 1;
+  }
+  return count;
+}
+
+/** Collects everything that would mean the page is broken. */
+function watchForProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`);
+  });
+  return problems;
+}
+
+test('the server-rendered page shows its empty state before hydration', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/');
+  await expect(page.locator('h1')).toHaveText('leptos_atelier playground');
+  await expect(page.locator('#run')).toBeDisabled();
+  await expect(page.locator('#status')).toHaveText('idle');
+  await expect(page.locator('#in-flight')).toHaveText('0');
+  await context.close();
+});
+
+test('a run counts primes on two real workers, and the live counts follow the queue', async ({ page }, testInfo) => {
+  const problems = watchForProblems(page);
+  const workerUrls: string[] = [];
+  page.on('worker', (w) => workerUrls.push(w.url()));
+
+  await page.goto('/');
+  const run = page.locator('#run');
+  await expect(run).toBeEnabled(); // enabled once hydrated
+
+  const jobs = 10;
+  await page.locator('#jobs').fill(String(jobs));
+  await page.locator('#jobs').blur();
+  await run.click();
+  await expect(page.locator('#status')).toHaveText(`done: ${jobs} jobs`, { timeout: 90_000 });
+
+  const rows = page.locator('tr.job');
+  await expect(rows).toHaveCount(jobs);
+  const servedBy = new Set<string>();
+  for (let i = 0; i < jobs; i++) {
+    const row = rows.nth(i);
+    await expect(row).toHaveAttribute('data-status', 'done');
+    const below = Number(await row.getAttribute('data-below'));
+    const count = Number(await row.getAttribute('data-count'));
+    expect(count, `primes below ${below}`).toBe(countPrimesBelow(below));
+    servedBy.add((await row.getAttribute('data-worker')) ?? '');
+  }
+  expect([...servedBy].sort()).toEqual(['0', '1']);
+
+  // The signal followed every transition: two calls ran at once, and all drained.
+  await expect(page.locator('#peak-in-flight')).toHaveText('2');
+  await expect(page.locator('#in-flight')).toHaveText('0');
+  await expect(page.locator('#pending')).toHaveText('0');
+  await expect(page.locator('#waiting')).toHaveText('0');
+  await expect(page.locator('#active-workers')).toHaveText('2');
+  await expect(page.locator('li.worker[data-state="ready"]')).toHaveCount(2);
+
+  // The workers are module workers from the runtime's blob: bootstrap.
+  expect(workerUrls.length).toBe(2);
+  for (const url of workerUrls) expect(url).toMatch(/^blob:/);
+
+  await page.screenshot({ path: testInfo.outputPath('playground-after-run.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,258 @@
+//! The playground page: run N prime-counting jobs on a pool of workers and watch
+//! the queue move.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_atelier::{ConfigError, Task, TaskConfig, TaskSnapshot, provide_task_runtime, use_task_snapshot};
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::jobs::{CountPrimes, PrimeCount};
+
+/// The id of the prime-counting task.
+pub const TASK_ID: &str = "primes";
+/// Workers in the pool.
+pub const POOL_SIZE: usize = 2;
+/// Most jobs one run may start.
+pub const MAX_JOBS: usize = 64;
+
+/// The bound of job `index`: later jobs are a little heavier.
+pub fn bound_for(index: usize) -> u32 {
+    200_000 + 20_000 * index as u32
+}
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The app: one page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/playground.css" />
+        <Title text="leptos_atelier playground" />
+        <Router>
+            <main>
+                <Routes fallback=|| "Not found.">
+                    <Route path=path!("") view=PrimesDemo />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Job {
+    index: usize,
+    below: u32,
+    outcome: Option<Result<PrimeCount, String>>,
+}
+
+#[component]
+fn PrimesDemo() -> impl IntoView {
+    // On the server there is no runtime and no task; the page renders its empty state.
+    let task: StoredValue<Option<Result<Task, ConfigError>>, LocalStorage> =
+        StoredValue::new_local(provide_task_runtime().map(|runtime| {
+            runtime.define(
+                TaskConfig::parallel("playground_workers")
+                    .task_id(TASK_ID)
+                    .name("Prime counting")
+                    .pool_size(POOL_SIZE),
+            )
+        }));
+    on_cleanup(move || {
+        task.try_with_value(|task| {
+            if let Some(Ok(task)) = task {
+                task.dispose();
+            }
+        });
+    });
+    let definition_error = task.with_value(|t| match t {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    });
+
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let job_count = RwSignal::new(8usize);
+    let jobs = RwSignal::new(Vec::<Job>::new());
+    let snapshot = use_task_snapshot(TASK_ID);
+    let peak_in_flight = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        let now = snapshot.with(|s| s.as_ref().map_or(0, |t| t.in_flight));
+        if now > peak_in_flight.get_untracked() {
+            peak_in_flight.set(now);
+        }
+    });
+    let running = move || jobs.with(|all| all.iter().any(|job| job.outcome.is_none()));
+
+    let run = move |_| {
+        let batch: Vec<Job> = (0..job_count.get_untracked())
+            .map(|index| Job {
+                index,
+                below: bound_for(index),
+                outcome: None,
+            })
+            .collect();
+        jobs.set(batch.clone());
+        peak_in_flight.set(0);
+        task.with_value(|task| {
+            let Some(Ok(task)) = task else { return };
+            for job in batch {
+                let call = task.call::<CountPrimes>(job.below);
+                spawn_local(async move {
+                    let outcome = call.await.map_err(|e| e.to_string());
+                    jobs.update(|all| {
+                        if let Some(slot) = all.get_mut(job.index) {
+                            slot.outcome = Some(outcome);
+                        }
+                    });
+                });
+            }
+        });
+    };
+
+    let stat = move |read: fn(&TaskSnapshot) -> usize| {
+        Signal::derive(move || snapshot.with(|s| s.as_ref().map_or(0, read)).to_string())
+    };
+    let done = move || jobs.with(|all| all.iter().filter(|job| job.outcome.is_some()).count());
+    let status = move || match (jobs.with(Vec::len), done()) {
+        (0, _) => "idle".to_string(),
+        (total, finished) if finished == total => format!("done: {total} jobs"),
+        (total, finished) => format!("running: {finished} / {total}"),
+    };
+
+    view! {
+        <section class="demo">
+            <h1>"leptos_atelier playground"</h1>
+            <p class="lead">
+                "Each job counts the primes below a bound, by trial division, on a pool of "
+                {POOL_SIZE} " Web Workers running this page's own wasm bundle. "
+                "The numbers below are Leptos signals pushed by the runtime on every queue transition."
+            </p>
+            {definition_error.map(|e| view! { <p class="error" id="definition-error">{e}</p> })}
+            <div class="controls">
+                <label>
+                    "Jobs "
+                    <input
+                        id="jobs"
+                        type="number"
+                        min="1"
+                        max=MAX_JOBS.to_string()
+                        prop:value=move || job_count.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
+                                job_count.set(n.clamp(1, MAX_JOBS));
+                            }
+                        }
+                    />
+                </label>
+                <button id="run" disabled=move || !hydrated.get() || running() on:click=run>
+                    "Run"
+                </button>
+                <span id="status" class="status">{status}</span>
+            </div>
+            <div class="stats">
+                <Stat id="in-flight" label="In flight" value=stat(|t| t.in_flight) />
+                <Stat id="pending" label="Pending" value=stat(|t| t.pending) />
+                <Stat id="waiting" label="Waiting" value=stat(|t| t.waiting) />
+                <Stat id="active-workers" label="Workers" value=stat(|t| t.active_workers) />
+                <Stat
+                    id="peak-in-flight"
+                    label="Peak in flight"
+                    value=Signal::derive(move || peak_in_flight.get().to_string())
+                />
+            </div>
+            <ul class="workers">
+                {move || {
+                    snapshot
+                        .get()
+                        .map(|t| t.workers)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|worker| {
+                            let state = format!("{:?}", worker.state).to_lowercase();
+                            let busy = worker.in_flight > 0;
+                            let state_text = state.clone();
+                            view! {
+                                <li class="worker" data-index=worker.index.to_string() data-state=state>
+                                    <span class="name">"worker " {worker.index}</span>
+                                    <span class="state">{state_text}</span>
+                                    <span class="busy" class:on=busy></span>
+                                    <span class="completed">{worker.completed} " done"</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <table id="results">
+                <thead>
+                    <tr>
+                        <th>"#"</th>
+                        <th>"primes below"</th>
+                        <th>"count"</th>
+                        <th>"worker"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || jobs.get().into_iter().map(|job| view! { <JobRow job /> }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
+
+#[component]
+fn JobRow(job: Job) -> impl IntoView {
+    let (status, count, worker) = match &job.outcome {
+        None => ("running", "…".to_string(), String::new()),
+        Some(Ok(found)) => ("done", found.count.to_string(), found.worker.to_string()),
+        Some(Err(e)) => ("failed", e.clone(), String::new()),
+    };
+    let (count_cell, worker_cell) = (count.clone(), worker.clone());
+    view! {
+        <tr
+            class="job"
+            data-status=status
+            data-below=job.below.to_string()
+            data-count=count
+            data-worker=worker
+        >
+            <td>{job.index}</td>
+            <td>{job.below}</td>
+            <td class="count">{count_cell}</td>
+            <td class="served-by">{worker_cell}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn Stat(id: &'static str, label: &'static str, value: Signal<String>) -> impl IntoView {
+    view! {
+        <div class="stat">
+            <span class="label">{label}</span>
+            <span class="value" id=id>
+                {value}
+            </span>
+        </div>
+    }
+}
