@@ -26,7 +26,7 @@
 //!     type Input = u32;
 //!     type Output = u32;
 //!     async fn run(below: u32, _cx: TaskContext) -> Result<u32, HandlerError> {
-//!         Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count() as u32)
+//!         Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| !n.is_multiple_of(d))).count() as u32)
 //!     }
 //! }
 //!
@@ -49,6 +49,11 @@
 //! From the top: [`reactive`](crate::use_runtime_snapshot) hooks; the runtime and task
 //! handles; the executor (pool); the queue; the transports (`web`, `sim`); the
 //! platform facts; the worker side; the codec. Arrows point down only.
+
+/// The README's quick start, compiled as a doctest so it cannot drift.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 mod codec;
 mod config;

@@ -36,7 +36,7 @@ use crate::worker::TaskContext;
 ///         if below > 10_000_000 {
 ///             return Err(HandlerError::new("bound too large"));
 ///         }
-///         Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count() as u32)
+///         Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| !n.is_multiple_of(d))).count() as u32)
 ///     }
 /// }
 /// ```

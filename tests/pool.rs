@@ -30,7 +30,7 @@ impl TaskMethod for EvenOnly {
     type Input = u32;
     type Output = u32;
     async fn run(n: u32, _: TaskContext) -> Result<u32, HandlerError> {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             Ok(n)
         } else {
             Err(HandlerError::new(format!("{n} is odd")))

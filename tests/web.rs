@@ -95,7 +95,10 @@ async fn a_pool_spreads_concurrent_calls_over_its_workers() {
         assert_eq!(sum, 2 * i as u64);
         served.push(worker);
     }
-    assert_eq!(served, [0, 1, 0, 1]);
+    // The first two are dispatched at call time, one per idle worker; the others go to
+    // whichever worker frees up first.
+    assert_eq!(served[..2], [0, 1]);
+    assert!(served.iter().all(|w| *w < 2), "{served:?}");
     assert_eq!(task.snapshot().active_workers, 2);
     task.dispose();
 }

@@ -1,1 +1,346 @@
-fn main() {}
+//! `cargo xtask`: set-up, demo and test commands for leptos_atelier.
+//!
+//! - `cargo xtask setup`: installs what is missing, pinned (see `setup`).
+//! - `cargo xtask demo`:  setup, then serves the playground on http://127.0.0.1:3000.
+//! - `cargo xtask test`:  setup, then lints and runs every suite: native, wasm in
+//!   headless Chromium, and Playwright against the built playground.
+//!
+//! Every step prints the command it runs; the first failure stops the run with a
+//! non-zero exit code.
+
+use std::env;
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+/// The cargo-leptos release the project is built with.
+const CARGO_LEPTOS_VERSION: &str = "0.3.11";
+/// cargo-leptos 0.3.11 locks cargo-util-schemas 0.14.2, which needs rustc 1.96.
+const CARGO_LEPTOS_PIN: (&str, &str) = ("cargo-util-schemas", "0.14.1");
+/// wasm-bindgen-cli 0.2.130 locks webpki-roots 1.0.11, which has been yanked.
+const WASM_BINDGEN_PIN: (&str, &str) = ("webpki-roots", "1.0.10");
+/// The example app the demo serves and the end-to-end tests drive.
+const DEMO_PROJECT: &str = "playground";
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let task = env::args().nth(1).unwrap_or_default();
+    let started = Instant::now();
+    let outcome = match task.as_str() {
+        "setup" => setup(),
+        "demo" => setup().and_then(|()| demo()),
+        "test" => setup().and_then(|()| test()),
+        _ => Err("usage: cargo xtask <setup|demo|test>".into()),
+    };
+    match outcome {
+        Ok(()) => {
+            eprintln!("xtask {task}: ok in {:.0?}", started.elapsed());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xtask {task}: FAILED after {:.0?}: {e}", started.elapsed());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (this crate lives in `<root>/xtask`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+fn cargo_bin_dir() -> PathBuf {
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from("/root/.cargo"))
+        .join("bin")
+}
+
+/// PATH with cargo's bin dir and the npm tools (wasm-opt from binaryen) in front.
+fn tool_path() -> OsString {
+    let mut dirs = vec![cargo_bin_dir(), root().join("end2end/node_modules/.bin")];
+    dirs.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    env::join_paths(dirs).unwrap_or_default()
+}
+
+fn command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args).current_dir(root()).env("PATH", tool_path());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Result {
+    eprintln!("\n$ {}", describe(cmd));
+    let status = cmd.status().map_err(|e| format!("cannot run {}: {e}", describe(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", describe(cmd)))
+    }
+}
+
+/// The trimmed stdout of a command that succeeded, or None.
+fn output_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    if let Some(dir) = cmd.get_current_dir().filter(|d| *d != root()) {
+        text = format!("(cd {}) {text}", dir.display());
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------
+// setup
+// ---------------------------------------------------------------------------------
+
+/// Installs only what is missing or at the wrong version: the wasm32 target, Debian's
+/// Chromium and ChromeDriver, wasm-bindgen-cli at the version in Cargo.lock,
+/// cargo-leptos, and the npm packages of `end2end/` (Playwright, binaryen's wasm-opt).
+fn setup() -> Result {
+    wasm_target()?;
+    chromium()?;
+    let wasm_bindgen = locked_version("wasm-bindgen")?;
+    cargo_tool(
+        "wasm-bindgen",
+        &["--version"],
+        &format!("wasm-bindgen {wasm_bindgen}"),
+        "wasm-bindgen-cli",
+        &wasm_bindgen,
+        WASM_BINDGEN_PIN,
+        &[],
+    )?;
+    cargo_tool(
+        "cargo-leptos",
+        &["leptos", "--version"],
+        &format!("cargo-leptos {CARGO_LEPTOS_VERSION}"),
+        "cargo-leptos",
+        CARGO_LEPTOS_VERSION,
+        CARGO_LEPTOS_PIN,
+        &["--features", "no_downloads"],
+    )?;
+    npm_packages()
+}
+
+fn wasm_target() -> Result {
+    let installed = output_of(&mut command("rustup", &["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|t| t == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    run(&mut command("rustup", &["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn chromium() -> Result {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let sudo: &[&str] = if output_of(&mut command("id", &["-u"])).as_deref() == Some("0") {
+        &[]
+    } else {
+        &["sudo"]
+    };
+    let apt = |args: &[&str]| {
+        let mut full: Vec<&str> = sudo.to_vec();
+        full.extend(["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"]);
+        full.extend(args);
+        run(&mut command(full[0], &full[1..]))
+    };
+    apt(&["update"])?;
+    apt(&[
+        "install",
+        "-y",
+        "--no-install-recommends",
+        "chromium",
+        "chromium-driver",
+    ])
+}
+
+/// The version Cargo.lock holds for a package.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let header = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&header)
+        .ok_or_else(|| format!("{package} is not in Cargo.lock"))?
+        + header.len();
+    let len = lock[start..].find('"').ok_or("Cargo.lock is malformed")?;
+    Ok(lock[start..start + len].to_owned())
+}
+
+/// Installs a cargo tool at `version` unless `probe` already prints `expected`.
+///
+/// `cargo install --locked` of these releases fails on this toolchain (a locked
+/// dependency needs a newer rustc, or was yanked), so the tool is built from a copy of
+/// its published source with that one dependency pinned (`pin`). The build skips LTO and
+/// uses parallel codegen: the tools only drive builds, and this saves many minutes.
+fn cargo_tool(
+    binary: &str,
+    probe: &[&str],
+    expected: &str,
+    krate: &str,
+    version: &str,
+    pin: (&str, &str),
+    features: &[&str],
+) -> Result {
+    let probe_program = if binary == "cargo-leptos" { "cargo" } else { binary };
+    if output_of(&mut command(probe_program, probe)).as_deref() == Some(expected) {
+        return Ok(());
+    }
+    let scratch = env::temp_dir().join(format!("leptos-atelier-install-{krate}-{version}"));
+    let fast_release = [
+        ("CARGO_PROFILE_RELEASE_LTO", "false"),
+        ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+        ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
+        ("CARGO_PROFILE_RELEASE_DEBUG", "false"),
+    ];
+    // Downloads and unpacks the published source; the install itself is expected to fail.
+    let mut fetch = command("cargo", &["install", krate, "--version", version, "--locked"]);
+    fetch.args(features).envs(fast_release);
+    if run(&mut fetch).is_ok() && output_of(&mut command(probe_program, probe)).as_deref() == Some(expected) {
+        return Ok(());
+    }
+    let source = published_source(krate, version)?;
+    let _ = fs::remove_dir_all(&scratch);
+    copy_dir(&source, &scratch).map_err(|e| format!("cannot copy {}: {e}", source.display()))?;
+    let mut pin_cmd = command("cargo", &["update", "-p", pin.0, "--precise", pin.1]);
+    run(pin_cmd.current_dir(&scratch))?;
+    let target_dir = scratch.join("target");
+    let mut install = command("cargo", &["install", "--path", ".", "--locked", "--force"]);
+    install
+        .args(features)
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .envs(fast_release)
+        .current_dir(&scratch);
+    run(&mut install)?;
+    let _ = fs::remove_dir_all(&scratch);
+    match output_of(&mut command(probe_program, probe)) {
+        Some(found) if found == expected => Ok(()),
+        found => Err(format!(
+            "{binary} was installed but reports {found:?}, not {expected:?}"
+        )),
+    }
+}
+
+/// Where cargo unpacked `<krate>-<version>` in its registry cache.
+fn published_source(krate: &str, version: &str) -> Result<PathBuf> {
+    let registry = cargo_bin_dir()
+        .parent()
+        .map(|home| home.join("registry/src"))
+        .ok_or("no cargo home")?;
+    let entries = fs::read_dir(&registry).map_err(|e| format!("cannot read {}: {e}", registry.display()))?;
+    entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.path().join(format!("{krate}-{version}")))
+        .find(|candidate| candidate.join("Cargo.toml").exists())
+        .ok_or_else(|| {
+            format!(
+                "the source of {krate} {version} was not unpacked under {}",
+                registry.display()
+            )
+        })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// `npm ci` in end2end/ unless the locked Playwright and binaryen are already there.
+fn npm_packages() -> Result {
+    let end2end = root().join("end2end");
+    let has = |package: &str, version: &str| {
+        fs::read_to_string(end2end.join("node_modules").join(package).join("package.json"))
+            .is_ok_and(|manifest| manifest.contains(&format!("\"version\": \"{version}\"")))
+    };
+    if has("@playwright/test", "1.65.1") && has("binaryen", "132.0.0") {
+        return Ok(());
+    }
+    let mut npm = command("npm", &["ci", "--no-audit", "--no-fund"]);
+    npm.current_dir(&end2end).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+    run(&mut npm)
+}
+
+// ---------------------------------------------------------------------------------
+// demo and test
+// ---------------------------------------------------------------------------------
+
+/// Builds the playground and serves it on 127.0.0.1:3000 until interrupted.
+fn demo() -> Result {
+    eprintln!("\nServing the playground at http://127.0.0.1:3000 (Ctrl-C stops it)");
+    run(&mut command("cargo", &["leptos", "serve", "--project", DEMO_PROJECT]))
+}
+
+/// Lints, then runs the native, browser (wasm-bindgen-test) and Playwright suites.
+fn test() -> Result {
+    run(&mut command("cargo", &["fmt", "--all", "--check"]))?;
+    run(&mut command(
+        "cargo",
+        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+    ))?;
+    run(&mut command(
+        "cargo",
+        &[
+            "clippy",
+            "--package",
+            "leptos_atelier",
+            "--all-targets",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    ))?;
+
+    // Native: the core on the simulated transport, doctests, the example's logic.
+    run(&mut command("cargo", &["test", "--workspace"]))?;
+
+    // Browser: real Web Workers in headless Chromium.
+    let mut wasm = command(
+        "cargo",
+        &[
+            "test",
+            "--package",
+            "leptos_atelier",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "web",
+        ],
+    );
+    wasm.env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30");
+    run(&mut wasm)?;
+
+    // End to end: the built playground driven by Playwright in Debian's Chromium.
+    run(&mut command("cargo", &["leptos", "build", "--project", DEMO_PROJECT]))?;
+    let mut playwright = command("npx", &["playwright", "test"]);
+    playwright.current_dir(root().join("end2end")).env("CI", "1");
+    run(&mut playwright)
+}

@@ -43,10 +43,13 @@ fn is_prime(n: u32) -> bool {
     if n < 4 {
         return n >= 2;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return false;
     }
-    (3..).step_by(2).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    (3..)
+        .step_by(2)
+        .take_while(|d| d * d <= n)
+        .all(|d| !n.is_multiple_of(d))
 }
 
 #[cfg(test)]
