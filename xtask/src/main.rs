@@ -162,13 +162,7 @@ fn chromium() -> Result {
         run(&mut command(full[0], &full[1..]))
     };
     apt(&["update"])?;
-    apt(&[
-        "install",
-        "-y",
-        "--no-install-recommends",
-        "chromium",
-        "chromium-driver",
-    ])
+    apt(&["install", "-y", "chromium", "chromium-driver"])
 }
 
 /// The version Cargo.lock holds for a package.
