@@ -3,6 +3,8 @@
 //! This module owns [`TaskConfig`], its builder setters, its defaults and its
 //! validation. It does not spawn or schedule anything.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
@@ -47,7 +49,11 @@ pub struct TaskConfig {
     max_in_flight: Option<usize>,
     max_queue_depth: Option<usize>,
     glue_url: Option<String>,
+    start_timeout: Duration,
 }
+
+/// How long a new worker may take to answer the ready handshake, by default.
+pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl TaskConfig {
     /// A pool of workers, each started by calling the exported function `worker_entry`
@@ -71,6 +77,7 @@ impl TaskConfig {
             max_in_flight: None,
             max_queue_depth: None,
             glue_url: None,
+            start_timeout: DEFAULT_START_TIMEOUT,
         }
     }
 
@@ -112,6 +119,15 @@ impl TaskConfig {
         self
     }
 
+    /// How long a new worker may take to load the bundle and call `serve` (default
+    /// [`DEFAULT_START_TIMEOUT`], 10 s). A worker that has not answered the ready
+    /// handshake by then is stopped, and the calls sent to it fail with
+    /// [`TaskError::WorkerStart`](crate::TaskError::WorkerStart) instead of hanging.
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
     /// Applies the defaults and checks the result.
     pub fn resolve(&self) -> Result<ResolvedConfig, ConfigError> {
         if self.worker_entry.trim().is_empty() {
@@ -119,6 +135,9 @@ impl TaskConfig {
         }
         if self.task_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
             return Err(ConfigError::EmptyTaskId);
+        }
+        if self.start_timeout.is_zero() {
+            return Err(ConfigError::StartTimeoutZero);
         }
         let pool_size = match self.kind {
             TaskKind::Singleton => 1,
@@ -147,6 +166,7 @@ impl TaskConfig {
             max_in_flight,
             max_queue_depth,
             glue_url: self.glue_url.clone(),
+            start_timeout: self.start_timeout,
         })
     }
 }
@@ -171,6 +191,8 @@ pub struct ResolvedConfig {
     pub max_queue_depth: usize,
     /// The glue URL override.
     pub glue_url: Option<String>,
+    /// How long a new worker may take to become ready.
+    pub start_timeout: Duration,
 }
 
 #[cfg(test)]
@@ -204,6 +226,10 @@ mod tests {
         assert_eq!(
             TaskConfig::parallel("w").task_id("").resolve(),
             Err(ConfigError::EmptyTaskId)
+        );
+        assert_eq!(
+            TaskConfig::parallel("w").start_timeout(Duration::ZERO).resolve(),
+            Err(ConfigError::StartTimeoutZero)
         );
     }
 }

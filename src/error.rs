@@ -174,6 +174,9 @@ pub enum ConfigError {
     /// The worker entry names the exported function that serves the task; it cannot be empty.
     #[error("the worker entry name is empty")]
     EmptyWorkerEntry,
+    /// A zero start timeout would fail every worker before it could start.
+    #[error("start_timeout must be longer than zero")]
+    StartTimeoutZero,
     /// A task id must be non-empty.
     #[error("the task id is empty")]
     EmptyTaskId,

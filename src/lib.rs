@@ -69,7 +69,7 @@ mod task;
 mod transport;
 mod worker;
 
-pub use config::{ResolvedConfig, TaskConfig, TaskKind};
+pub use config::{DEFAULT_START_TIMEOUT, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use method::TaskMethod;
 pub use platform::{hardware_concurrency, is_worker_scope};

@@ -63,9 +63,25 @@ pub fn test_workers() {
     serve(Registry::new().method::<Sum>().method::<Refuse>().method::<Explode>());
 }
 
+/// An entry that blocks its worker far longer than the test's start timeout.
+#[wasm_bindgen]
+pub fn test_workers_that_hang() {
+    let until = js_sys::Date::now() + 5_000.0;
+    while js_sys::Date::now() < until {}
+    test_workers();
+}
+
 /// An entry that forgets to call `serve`.
 #[wasm_bindgen]
 pub fn test_workers_without_serve() {}
+
+/// The cause of the start failure a first call must meet.
+async fn start_failure(task: &leptos_atelier::Task) -> String {
+    match task.call::<Sum>(vec![1]).await {
+        Err(TaskError::WorkerStart { cause, .. }) => cause,
+        other => panic!("expected a start failure, got {other:?}"),
+    }
+}
 
 fn runtime_with(config: TaskConfig) -> (TaskRuntime, leptos_atelier::Task) {
     let runtime = TaskRuntime::new();
@@ -131,20 +147,26 @@ async fn an_unknown_method_is_its_own_error() {
 #[wasm_bindgen_test]
 async fn an_entry_missing_from_the_bundle_fails_to_start_instead_of_hanging() {
     let (_runtime, task) = runtime_with(TaskConfig::singleton("no_such_entry"));
-    match task.call::<Sum>(vec![1]).await {
-        Err(TaskError::WorkerStart { cause, .. }) => assert!(cause.contains("no_such_entry"), "{cause}"),
-        other => panic!("expected a start failure, got {other:?}"),
-    }
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("no_such_entry"), "{cause}");
     task.dispose();
 }
 
 #[wasm_bindgen_test]
 async fn an_entry_that_never_serves_fails_to_start() {
     let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers_without_serve"));
-    match task.call::<Sum>(vec![1]).await {
-        Err(TaskError::WorkerStart { cause, .. }) => assert!(cause.contains("without calling serve()"), "{cause}"),
-        other => panic!("expected a start failure, got {other:?}"),
-    }
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("without calling serve()"), "{cause}");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_that_never_becomes_ready_times_out_as_a_start_failure() {
+    let config = TaskConfig::singleton("test_workers_that_hang").start_timeout(std::time::Duration::from_millis(300));
+    let (_runtime, task) = runtime_with(config);
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("no ready handshake within 300 ms"), "{cause}");
+    assert_eq!(task.snapshot().active_workers, 0, "the hung worker was stopped");
     task.dispose();
 }
 
@@ -152,10 +174,9 @@ async fn an_entry_that_never_serves_fails_to_start() {
 async fn a_bad_glue_url_fails_to_start() {
     let config = TaskConfig::singleton("test_workers").glue_url("data:text/javascript,export default 1");
     let (_runtime, task) = runtime_with(config);
-    assert!(matches!(
-        task.call::<Sum>(vec![1]).await,
-        Err(TaskError::WorkerStart { .. })
-    ));
+    // The module imports, but has no wasm-bindgen init function.
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("glue.default is not a function"), "{cause}");
     task.dispose();
 }
 

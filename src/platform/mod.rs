@@ -1,7 +1,12 @@
 //! Platform facts the runtime needs: how many cores, and whether this is a worker.
 //!
 //! Browser code reads the global scope, so it works in a window and in a worker alike.
-//! Nothing here schedules or spawns.
+//! Nothing here schedules calls; the browser timer only calls back.
+
+#[cfg(target_arch = "wasm32")]
+mod timer;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use timer::Timeout;
 
 /// The number of logical cores the browser reports (`navigator.hardwareConcurrency`),
 /// or 4 when it reports none, as Atelier does. Native builds say 4.

@@ -31,6 +31,8 @@ pub(crate) struct SpawnRequest<'a> {
     pub worker_index: usize,
     pub worker_entry: &'a str,
     pub glue_url: Option<&'a str>,
+    /// The transport reports `StartFailed` if the worker says nothing for this long.
+    pub start_timeout: std::time::Duration,
 }
 
 /// Something a worker did.

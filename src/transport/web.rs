@@ -5,12 +5,16 @@
 //! again) and a dedicated `MessagePort` that carries all runtime traffic. Frames are
 //! `Uint8Array`s whose buffers are transferred, not copied.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker, WorkerOptions, WorkerType};
 
 use super::bootstrap::{self, describe};
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
+use crate::platform::Timeout;
 
 /// Spawns real Web Workers.
 #[derive(Debug, Default)]
@@ -25,9 +29,25 @@ impl Transport for WebTransport {
         let channel = MessageChannel::new().map_err(describe)?;
         let port = channel.port1();
 
+        // Any message from the worker (the first is the ready handshake or a start
+        // failure) proves it started; until then this timer runs.
+        let start_timer: Rc<RefCell<Option<Timeout>>> = Rc::default();
         let sink = events.clone();
-        let on_message =
-            Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| sink(classify(event.data())));
+        let timeout = request.start_timeout;
+        let timer = Timeout::new(timeout, move || {
+            sink(WorkerEvent::StartFailed(format!(
+                "no ready handshake within {} ms",
+                timeout.as_millis()
+            )))
+        })
+        .map_err(describe)?;
+        *start_timer.borrow_mut() = Some(timer);
+        let sink = events.clone();
+        let started = start_timer.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            started.borrow_mut().take();
+            sink(classify(event.data()))
+        });
         port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
         let sink = events.clone();
@@ -50,6 +70,7 @@ impl Transport for WebTransport {
         let link = WebLink {
             worker,
             port,
+            start_timer,
             _on_message: on_message,
             _on_error: on_error,
             _on_message_error: on_message_error,
@@ -76,6 +97,7 @@ impl Transport for WebTransport {
 struct WebLink {
     worker: Worker,
     port: MessagePort,
+    start_timer: Rc<RefCell<Option<Timeout>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
     _on_message_error: Closure<dyn FnMut(MessageEvent)>,
@@ -90,6 +112,7 @@ impl WorkerLink for WebLink {
     }
 
     fn terminate(&self) {
+        self.start_timer.borrow_mut().take();
         self.port.set_onmessage(None);
         self.port.set_onmessageerror(None);
         self.worker.set_onerror(None);
