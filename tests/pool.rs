@@ -240,6 +240,46 @@ fn a_crash_fails_exactly_the_calls_of_the_crashed_worker() {
 }
 
 #[test]
+fn a_worker_answering_garbage_fails_its_calls_with_a_protocol_error() {
+    let sim = sim();
+    let runtime = TaskRuntime::simulated(&sim);
+    let task = runtime.define(TaskConfig::singleton("w").task_id("t")).unwrap();
+    let warm = task.call::<Tag>("warm".into());
+    sim.run_until_idle();
+    assert!(block_on(warm).is_ok());
+    let call = task.call::<Tag>("x".into());
+    assert!(sim.inject_frame(0, vec![0xff, 0xff, 0xff]));
+    sim.run_until_idle();
+    assert!(matches!(
+        block_on(call),
+        Err(TaskError::Protocol { worker_index: 0, ref message, .. }) if message.contains("undecodable frame")
+    ));
+    assert_eq!(task.snapshot().workers[0].state, WorkerState::Crashed);
+    assert_eq!(sim.live_workers(), 0, "a worker that broke the protocol is not reused");
+    let next = task.call::<Tag>("next".into());
+    sim.run_until_idle();
+    assert!(block_on(next).is_ok());
+}
+
+#[test]
+fn a_reply_for_a_call_the_worker_does_not_hold_is_ignored() {
+    let sim = sim();
+    let runtime = TaskRuntime::simulated(&sim);
+    let task = runtime.define(TaskConfig::singleton("w")).unwrap();
+    let warm = task.call::<Tag>("warm".into());
+    sim.run_until_idle();
+    assert!(block_on(warm).is_ok());
+    let call = task.call::<Tag>("real".into());
+    // postcard of `Done { call: 1, attempt: 2 }` with no payload: the right call
+    // (ids count from 0, "warm" was 0), but an attempt that was never dispatched.
+    assert!(sim.inject_frame(0, vec![1, 1, 2]));
+    sim.run_until_idle();
+    assert_eq!(block_on(call), Ok(("real".to_string(), 0)));
+    let worker = &task.snapshot().workers[0];
+    assert_eq!((worker.state, worker.completed), (WorkerState::Ready, 2));
+}
+
+#[test]
 fn every_transition_pushes_a_snapshot_and_nothing_else_does() {
     let sim = sim();
     let runtime = TaskRuntime::simulated(&sim);

@@ -93,13 +93,26 @@ impl SimTransport {
 
     /// Crashes the live worker of pool slot `worker_index`; false if there is none.
     pub fn crash(&self, worker_index: usize, cause: impl Into<String>) -> bool {
+        self.with_live_worker(worker_index, |worker| {
+            worker.alive.set(false);
+            worker.outbox.borrow_mut().push_back(WorkerEvent::Crashed(cause.into()));
+        })
+    }
+
+    /// Makes the live worker of pool slot `worker_index` send `bytes` as if they were a
+    /// frame (for testing how the runtime treats malformed or stale replies); false if
+    /// there is no such worker. Delivered by the next [`run_until_idle`](Self::run_until_idle).
+    pub fn inject_frame(&self, worker_index: usize, bytes: Vec<u8>) -> bool {
+        self.with_live_worker(worker_index, |worker| {
+            worker.outbox.borrow_mut().push_back(WorkerEvent::Frame(bytes));
+        })
+    }
+
+    /// Runs `act` on the newest live worker of a slot; false if there is none.
+    fn with_live_worker(&self, worker_index: usize, act: impl FnOnce(&SimWorker)) -> bool {
         let workers = self.shared.workers.borrow();
-        let Some(worker) = workers.iter().rev().find(|w| w.index == worker_index && w.alive.get()) else {
-            return false;
-        };
-        worker.alive.set(false);
-        worker.outbox.borrow_mut().push_back(WorkerEvent::Crashed(cause.into()));
-        true
+        let live = workers.iter().rev().find(|w| w.index == worker_index && w.alive.get());
+        live.map(act).is_some()
     }
 
     /// Delivers handshakes, runs handlers and delivers replies until nothing is left

@@ -147,10 +147,11 @@ fn classify(data: JsValue) -> WorkerEvent {
             return WorkerEvent::Crashed(why);
         }
     }
-    WorkerEvent::Garbage(format!(
-        "unexpected message {:?}",
-        js_sys::JSON::stringify(&data).ok().and_then(|s| s.as_string())
-    ))
+    let shown = js_sys::JSON::stringify(&data)
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| "a value that is not JSON".into());
+    WorkerEvent::Garbage(format!("unexpected message {shown}"))
 }
 
 fn error_text(event: &ErrorEvent) -> String {
