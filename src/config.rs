@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::queue::QueuePolicy;
 
 /// How a task runs its calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -27,8 +28,8 @@ pub enum TaskKind {
 ///
 /// Defaults, as in Atelier: `pool_size` is the browser's `hardwareConcurrency` (4 when
 /// unknown), `max_in_flight` is `pool_size` (1 for a singleton), `max_queue_depth` is
-/// twice `max_in_flight` (2 for a singleton). Calls beyond in-flight + depth wait, in
-/// order, for room.
+/// twice `max_in_flight` (2 for a singleton), `queue_policy` is
+/// [`QueuePolicy::Block`]: calls beyond in-flight + depth wait, in order, for room.
 ///
 /// ```
 /// use leptos_atelier::TaskConfig;
@@ -48,6 +49,7 @@ pub struct TaskConfig {
     pool_size: Option<usize>,
     max_in_flight: Option<usize>,
     max_queue_depth: Option<usize>,
+    queue_policy: QueuePolicy,
     glue_url: Option<String>,
     start_timeout: Duration,
 }
@@ -76,6 +78,7 @@ impl TaskConfig {
             pool_size: None,
             max_in_flight: None,
             max_queue_depth: None,
+            queue_policy: QueuePolicy::Block,
             glue_url: None,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
@@ -109,6 +112,13 @@ impl TaskConfig {
     /// wait for room themselves.
     pub fn max_queue_depth(mut self, depth: usize) -> Self {
         self.max_queue_depth = Some(depth);
+        self
+    }
+
+    /// What happens to a call that arrives when `max_queue_depth` calls are already
+    /// pending (default [`QueuePolicy::Block`]: it waits for room).
+    pub fn queue_policy(mut self, policy: QueuePolicy) -> Self {
+        self.queue_policy = policy;
         self
     }
 
@@ -165,6 +175,7 @@ impl TaskConfig {
             pool_size,
             max_in_flight,
             max_queue_depth,
+            queue_policy: self.queue_policy,
             glue_url: self.glue_url.clone(),
             start_timeout: self.start_timeout,
         })
@@ -189,6 +200,8 @@ pub struct ResolvedConfig {
     pub max_in_flight: usize,
     /// Accepted calls waiting for a slot.
     pub max_queue_depth: usize,
+    /// What to do with calls beyond `max_queue_depth`.
+    pub queue_policy: QueuePolicy,
     /// The glue URL override.
     pub glue_url: Option<String>,
     /// How long a new worker may take to become ready.

@@ -85,6 +85,16 @@ pub enum TaskError {
         /// What was wrong with the message.
         message: String,
     },
+    /// The task's pending buffer was full and its [`QueuePolicy`](crate::QueuePolicy)
+    /// shed this call: the newcomer under `Reject` and `DropLatest`, the oldest
+    /// pending call under `DropOldest`.
+    #[error("task `{task_id}`: queue policy '{policy}' dropped the call")]
+    QueueFull {
+        /// The task whose queue was full.
+        task_id: String,
+        /// The policy that dropped the call.
+        policy: crate::QueuePolicy,
+    },
     /// The task was disposed before the call could finish.
     #[error("task `{task_id}` was disposed")]
     Disposed {

@@ -73,6 +73,7 @@ pub use config::{DEFAULT_START_TIMEOUT, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use method::TaskMethod;
 pub use platform::{hardware_concurrency, is_worker_scope};
+pub use queue::QueuePolicy;
 pub use reactive::{
     provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
 };

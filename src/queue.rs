@@ -2,8 +2,8 @@
 //!
 //! A call moves through three phases:
 //!
-//! - **waiting**: the task is full (`max_queue_depth` calls already pending); the call
-//!   waits, in arrival order, for room;
+//! - **waiting** (only under [`QueuePolicy::Block`]): the task is full
+//!   (`max_queue_depth` calls already pending); the call waits, in arrival order, for room;
 //! - **pending**: accepted, waiting for an in-flight slot;
 //! - **in flight**: handed to a worker; it stays here until the executor takes it back.
 //!
@@ -11,10 +11,63 @@
 //! waiting and pending); a newcomer never overtakes a waiting call; at most
 //! `max_in_flight` calls are in flight and at most `max_queue_depth` pending at any time.
 //!
+//! When the pending buffer is full, the [`QueuePolicy`] decides: `Block` makes the
+//! newcomer wait, `Reject` and `DropLatest` refuse the newcomer, `DropOldest` evicts the
+//! oldest pending call to make room. A call that can start at once (a free in-flight
+//! slot and nobody pending) is never refused, even with `max_queue_depth` 0: a depth of
+//! 0 means "no buffer", not "refuse everything" as in Atelier.
+//!
 //! The queue holds entries and counts; it never talks to workers, never settles calls
 //! and never reads a clock, so it is tested as plain data.
 
 use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+/// What a task does with a call that arrives when its pending buffer is full.
+///
+/// ```
+/// use leptos_atelier::{QueuePolicy, TaskConfig};
+///
+/// let config = TaskConfig::parallel("app_workers").max_queue_depth(8).queue_policy(QueuePolicy::DropOldest);
+/// assert_eq!(config.resolve().unwrap().queue_policy, QueuePolicy::DropOldest);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueuePolicy {
+    /// The caller waits, in arrival order, until there is room (backpressure).
+    #[default]
+    Block,
+    /// The new call fails at once with [`TaskError::QueueFull`](crate::TaskError::QueueFull).
+    Reject,
+    /// Like `Reject` (the newest call is the one dropped); kept distinct in errors and metrics.
+    DropLatest,
+    /// The oldest pending call fails with `QueueFull` and the new call takes its place.
+    DropOldest,
+}
+
+impl std::fmt::Display for QueuePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            QueuePolicy::Block => "block",
+            QueuePolicy::Reject => "reject",
+            QueuePolicy::DropLatest => "drop-latest",
+            QueuePolicy::DropOldest => "drop-oldest",
+        })
+    }
+}
+
+/// What became of a call handed to [`DispatchQueue::admit`].
+#[derive(Debug, PartialEq, Eq)]
+#[must_use = "a refused or evicted call must be settled"]
+pub(crate) enum Admission<T> {
+    /// Pending or waiting; nothing to settle.
+    Accepted,
+    /// The new call was refused (`Reject`, `DropLatest`); it is handed back.
+    Refused(T),
+    /// The new call was accepted in place of this evicted one (`DropOldest`).
+    Evicted(T),
+}
 
 /// The current number of calls in each phase.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,25 +85,44 @@ pub(crate) struct DispatchQueue<T> {
     in_flight: Vec<T>,
     max_in_flight: usize,
     max_queue_depth: usize,
+    policy: QueuePolicy,
 }
 
 impl<T> DispatchQueue<T> {
-    pub(crate) fn new(max_in_flight: usize, max_queue_depth: usize) -> Self {
+    pub(crate) fn new(max_in_flight: usize, max_queue_depth: usize, policy: QueuePolicy) -> Self {
         Self {
             waiting: VecDeque::new(),
             pending: VecDeque::new(),
             in_flight: Vec::new(),
             max_in_flight,
             max_queue_depth,
+            policy,
         }
     }
 
-    /// Accepts a call: pending if there is room and nobody waits ahead of it, else waiting.
-    pub(crate) fn admit(&mut self, entry: T) {
-        if self.waiting.is_empty() && self.pending.len() < self.max_queue_depth {
+    /// Takes a new call: pending if there is room (or it can start at once) and nobody
+    /// waits ahead of it; otherwise as the policy says.
+    pub(crate) fn admit(&mut self, entry: T) -> Admission<T> {
+        let can_start_now = self.pending.is_empty() && self.in_flight.len() < self.max_in_flight;
+        let has_room = self.pending.len() < self.max_queue_depth || can_start_now;
+        if self.waiting.is_empty() && has_room {
             self.pending.push_back(entry);
-        } else {
-            self.waiting.push_back(entry);
+            return Admission::Accepted;
+        }
+        match self.policy {
+            QueuePolicy::Block => {
+                self.waiting.push_back(entry);
+                Admission::Accepted
+            }
+            QueuePolicy::Reject | QueuePolicy::DropLatest => Admission::Refused(entry),
+            QueuePolicy::DropOldest => match self.pending.pop_front() {
+                Some(oldest) => {
+                    self.pending.push_back(entry);
+                    Admission::Evicted(oldest)
+                }
+                // Depth 0: nothing older is buffered, so the newcomer is the one shed.
+                None => Admission::Refused(entry),
+            },
         }
     }
 
@@ -123,11 +195,29 @@ mod tests {
         }
     }
 
+    fn block(max_in_flight: usize, depth: usize) -> DispatchQueue<&'static str> {
+        DispatchQueue::new(max_in_flight, depth, QueuePolicy::Block)
+    }
+
+    /// Admits each call, dispatching the first, and returns what the queue handed back.
+    fn fill<T: Copy + std::fmt::Debug + PartialEq>(queue: &mut DispatchQueue<T>, calls: &[T]) -> Vec<Admission<T>> {
+        calls
+            .iter()
+            .map(|call| {
+                let admission = queue.admit(*call);
+                if let Some(next) = queue.next_to_dispatch() {
+                    queue.push_in_flight(next);
+                }
+                admission
+            })
+            .collect()
+    }
+
     #[test]
     fn calls_beyond_the_depth_wait_and_move_up_in_order() {
-        let mut queue = DispatchQueue::new(1, 1);
+        let mut queue = block(1, 1);
         for call in ["a", "b", "c", "d"] {
-            queue.admit(call);
+            assert_eq!(queue.admit(call), Admission::Accepted);
         }
         assert_eq!(queue.counts(), counts(3, 1, 0));
         let first = queue.next_to_dispatch().unwrap();
@@ -148,14 +238,11 @@ mod tests {
 
     #[test]
     fn a_newcomer_never_overtakes_a_waiting_call() {
-        let mut queue = DispatchQueue::new(1, 1);
-        queue.admit(1);
-        queue.admit(2);
-        let first = queue.next_to_dispatch().unwrap();
-        queue.push_in_flight(first);
-        // 2 moved up to pending; the pending buffer is full again.
-        queue.admit(3);
-        queue.admit(4);
+        let mut queue = DispatchQueue::new(1, 1, QueuePolicy::Block);
+        assert!(fill(&mut queue, &[1, 2]).iter().all(|a| *a == Admission::Accepted));
+        // 2 is pending; the pending buffer is full again.
+        assert_eq!(queue.admit(3), Admission::Accepted);
+        assert_eq!(queue.admit(4), Admission::Accepted);
         assert_eq!(queue.counts(), counts(2, 1, 1));
         queue.take_in_flight(|c| *c == 1);
         assert_eq!(queue.next_to_dispatch(), Some(2));
@@ -164,11 +251,12 @@ mod tests {
 
     #[test]
     fn depth_zero_admits_straight_from_waiting_when_a_slot_frees() {
-        let mut queue = DispatchQueue::new(2, 0);
-        queue.admit('x');
-        queue.admit('y');
-        queue.admit('z');
-        assert_eq!(queue.counts(), counts(3, 0, 0));
+        let mut queue = DispatchQueue::new(2, 0, QueuePolicy::Block);
+        for call in ['x', 'y', 'z'] {
+            assert_eq!(queue.admit(call), Admission::Accepted);
+        }
+        // x may start at once, so it is pending; nobody may overtake it.
+        assert_eq!(queue.counts(), counts(2, 1, 0));
         let x = queue.next_to_dispatch().unwrap();
         queue.push_in_flight(x);
         let y = queue.next_to_dispatch().unwrap();
@@ -180,9 +268,9 @@ mod tests {
 
     #[test]
     fn drains_keep_phase_order() {
-        let mut queue = DispatchQueue::new(2, 1);
+        let mut queue = DispatchQueue::new(2, 1, QueuePolicy::Block);
         for call in 0..5 {
-            queue.admit(call);
+            assert_eq!(queue.admit(call), Admission::Accepted);
         }
         for _ in 0..2 {
             let call = queue.next_to_dispatch().unwrap();
@@ -191,5 +279,46 @@ mod tests {
         assert_eq!(queue.drain_in_flight(|c| *c == 1), vec![1]);
         assert_eq!(queue.drain_all(), vec![0, 2, 3, 4]);
         assert_eq!(queue.counts(), counts(0, 0, 0));
+    }
+
+    #[test]
+    fn reject_and_drop_latest_refuse_the_newcomer_when_pending_is_full() {
+        for policy in [QueuePolicy::Reject, QueuePolicy::DropLatest] {
+            let mut queue = DispatchQueue::new(1, 1, policy);
+            let admissions = fill(&mut queue, &["in-flight", "pending", "overflow"]);
+            assert_eq!(
+                admissions,
+                [Admission::Accepted, Admission::Accepted, Admission::Refused("overflow")],
+                "{policy}"
+            );
+            assert_eq!(queue.counts(), counts(0, 1, 1), "no waiting phase under {policy}");
+        }
+    }
+
+    #[test]
+    fn drop_oldest_evicts_the_head_of_pending_and_keeps_the_newcomer() {
+        let mut queue = DispatchQueue::new(1, 2, QueuePolicy::DropOldest);
+        let admissions = fill(&mut queue, &["in-flight", "old", "older-than-new", "new"]);
+        assert_eq!(admissions[3], Admission::Evicted("old"));
+        queue.take_in_flight(|_| true);
+        let next = queue.next_to_dispatch();
+        assert_eq!(next, Some("older-than-new"));
+        queue.push_in_flight("older-than-new");
+        assert_eq!(queue.next_to_dispatch(), None, "in flight is full again");
+        assert_eq!(queue.counts(), counts(0, 1, 1), "\"new\" stays pending");
+    }
+
+    #[test]
+    fn depth_zero_means_no_buffer_not_refuse_everything() {
+        for policy in [QueuePolicy::Reject, QueuePolicy::DropLatest, QueuePolicy::DropOldest] {
+            let mut queue = DispatchQueue::new(1, 0, policy);
+            let admissions = fill(&mut queue, &["starts-at-once", "no-room"]);
+            assert_eq!(
+                admissions,
+                [Admission::Accepted, Admission::Refused("no-room")],
+                "{policy}"
+            );
+            assert_eq!(queue.counts(), counts(0, 0, 1));
+        }
     }
 }

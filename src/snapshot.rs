@@ -55,6 +55,8 @@ pub struct TaskSnapshot {
     pub max_in_flight: usize,
     /// The pending limit.
     pub max_queue_depth: usize,
+    /// What happens to calls beyond the pending limit.
+    pub queue_policy: crate::QueuePolicy,
     /// Attempts sent to a worker so far.
     pub total_dispatched: u64,
     /// Worker slots that hold a live worker.

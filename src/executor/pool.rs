@@ -8,7 +8,7 @@ use futures_channel::oneshot;
 use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
 use crate::config::ResolvedConfig;
 use crate::error::TaskError;
-use crate::queue::DispatchQueue;
+use crate::queue::{Admission, DispatchQueue};
 use crate::snapshot::{SnapshotHub, TaskSnapshot, WorkerSnapshot, WorkerState};
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
@@ -80,7 +80,7 @@ impl Executor {
     ) -> Self {
         let state = Rc::new_cyclic(|me| {
             RefCell::new(State {
-                queue: DispatchQueue::new(config.max_in_flight, config.max_queue_depth),
+                queue: DispatchQueue::new(config.max_in_flight, config.max_queue_depth, config.queue_policy),
                 slots: (0..config.pool_size).map(|_| Slot::default()).collect(),
                 task_id,
                 config,
@@ -119,7 +119,7 @@ impl Executor {
             }
             let id = state.next_call;
             state.next_call += 1;
-            state.queue.admit(Call {
+            let admission = state.queue.admit(Call {
                 id,
                 attempt: 0,
                 method,
@@ -128,7 +128,14 @@ impl Executor {
                 reply,
                 worker: 0,
             });
-            state.pump()
+            let mut settled = match admission {
+                Admission::Accepted => Vec::new(),
+                Admission::Refused(call) | Admission::Evicted(call) => {
+                    vec![(call.reply, Err(state.queue_full_error()))]
+                }
+            };
+            settled.extend(state.pump());
+            settled
         });
         receiver
     }
@@ -359,6 +366,13 @@ impl State {
         }
     }
 
+    fn queue_full_error(&self) -> TaskError {
+        TaskError::QueueFull {
+            task_id: self.task_id.clone(),
+            policy: self.config.queue_policy,
+        }
+    }
+
     fn start_error(&self, worker_index: usize, cause: String) -> TaskError {
         TaskError::WorkerStart {
             task_id: self.task_id.clone(),
@@ -394,6 +408,7 @@ impl State {
             waiting: counts.waiting,
             max_in_flight: self.config.max_in_flight,
             max_queue_depth: self.config.max_queue_depth,
+            queue_policy: self.config.queue_policy,
             total_dispatched: self.total_dispatched,
             active_workers: self.slots.iter().filter(|s| s.link.is_some()).count(),
             workers: self
