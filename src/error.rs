@@ -85,6 +85,16 @@ pub enum TaskError {
         /// What was wrong with the message.
         message: String,
     },
+    /// The call's abort signal fired (its key was aborted, or its own signal), before
+    /// or while it ran. An in-flight call answers at once; its worker slot stays busy
+    /// until the worker finishes, and that result is discarded.
+    #[error("call to task `{task_id}` was aborted")]
+    Aborted {
+        /// The task the call was made on.
+        task_id: String,
+        /// The call's key, if it had one.
+        key: Option<String>,
+    },
     /// The task's pending buffer was full and its [`QueuePolicy`](crate::QueuePolicy)
     /// shed this call: the newcomer under `Reject` and `DropLatest`, the oldest
     /// pending call under `DropOldest`.

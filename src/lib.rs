@@ -55,6 +55,7 @@
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 
+mod abort;
 mod codec;
 mod config;
 mod error;
@@ -69,6 +70,7 @@ mod task;
 mod transport;
 mod worker;
 
+pub use abort::{AbortController, AbortSignal, AbortTaskController};
 pub use config::{DEFAULT_START_TIMEOUT, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use method::TaskMethod;
@@ -79,7 +81,7 @@ pub use reactive::{
 };
 pub use runtime::TaskRuntime;
 pub use snapshot::{RuntimeSnapshot, Subscription, TaskSnapshot, WorkerSnapshot, WorkerState};
-pub use task::{Task, TaskCall};
+pub use task::{CallOptions, Task, TaskCall};
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
 pub use worker::{Registry, TaskContext, serve};

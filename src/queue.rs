@@ -142,6 +142,25 @@ impl<T> DispatchQueue<T> {
         self.in_flight.push(entry);
     }
 
+    /// Removes a call that has not been dispatched (pending or waiting), letting the
+    /// next waiting call move up.
+    pub(crate) fn remove_queued(&mut self, pred: impl Fn(&T) -> bool) -> Option<T> {
+        let removed = match self.pending.iter().position(&pred) {
+            Some(at) => self.pending.remove(at),
+            None => {
+                let at = self.waiting.iter().position(&pred)?;
+                self.waiting.remove(at)
+            }
+        };
+        self.refill_pending();
+        removed
+    }
+
+    /// The first in-flight call matching `pred`, left in flight.
+    pub(crate) fn in_flight_mut(&mut self, pred: impl Fn(&T) -> bool) -> Option<&mut T> {
+        self.in_flight.iter_mut().find(|entry| pred(entry))
+    }
+
     /// Removes and returns the first in-flight call matching `pred`.
     pub(crate) fn take_in_flight(&mut self, pred: impl Fn(&T) -> bool) -> Option<T> {
         let at = self.in_flight.iter().position(pred)?;
@@ -279,6 +298,22 @@ mod tests {
         assert_eq!(queue.drain_in_flight(|c| *c == 1), vec![1]);
         assert_eq!(queue.drain_all(), vec![0, 2, 3, 4]);
         assert_eq!(queue.counts(), counts(0, 0, 0));
+    }
+
+    #[test]
+    fn removing_a_pending_call_lets_a_waiting_one_move_up() {
+        let mut queue = block(1, 1);
+        let _ = fill(&mut queue, &["in-flight", "pending", "waiting-1", "waiting-2"]);
+        assert_eq!(queue.remove_queued(|c| *c == "pending"), Some("pending"));
+        assert_eq!(queue.counts(), counts(1, 1, 1));
+        assert_eq!(queue.remove_queued(|c| *c == "waiting-2"), Some("waiting-2"));
+        assert_eq!(queue.counts(), counts(0, 1, 1));
+        assert_eq!(
+            queue.remove_queued(|c| *c == "in-flight"),
+            None,
+            "in flight is not queued"
+        );
+        assert!(queue.in_flight_mut(|c| *c == "in-flight").is_some());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use crate::abort::AbortTaskController;
 use crate::config::TaskConfig;
 use crate::error::ConfigError;
 use crate::executor::Executor;
@@ -33,6 +34,7 @@ pub struct TaskRuntime {
 struct Inner {
     hub: Rc<SnapshotHub>,
     transport: Rc<dyn Transport>,
+    aborts: AbortTaskController,
     defined: Cell<u64>,
 }
 
@@ -64,6 +66,7 @@ impl TaskRuntime {
             inner: Rc::new(Inner {
                 hub: Rc::new(SnapshotHub::default()),
                 transport,
+                aborts: AbortTaskController::default(),
                 defined: Cell::new(0),
             }),
         }
@@ -79,7 +82,13 @@ impl TaskRuntime {
         }
         self.inner.defined.set(number);
         let executor = Executor::new(task_id, resolved, self.inner.transport.clone(), &self.inner.hub);
-        Ok(Task::new(executor))
+        Ok(Task::new(executor, self.inner.aborts.clone()))
+    }
+
+    /// The runtime's keyed cancellation store, shared by all its tasks: aborting a key
+    /// cancels every call made with it (see [`CallOptions::key`](crate::CallOptions::key)).
+    pub fn abort_controller(&self) -> AbortTaskController {
+        self.inner.aborts.clone()
     }
 
     /// What every live task is doing now.

@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
 
+use crate::abort::{AbortSignal, AbortTaskController};
 use crate::codec;
 use crate::error::{PayloadSide, TaskError};
 use crate::executor::{Executor, Output};
@@ -19,11 +20,50 @@ use crate::snapshot::TaskSnapshot;
 #[derive(Clone)]
 pub struct Task {
     executor: Executor,
+    aborts: AbortTaskController,
+}
+
+/// Per-call options for [`Task::call_with`].
+///
+/// ```
+/// use leptos_atelier::{AbortController, CallOptions};
+///
+/// // Cancel by key, through the runtime's AbortTaskController...
+/// let by_key = CallOptions::new().key("doc-1");
+/// // ...or with a signal of your own, which then replaces the key's signal.
+/// let controller = AbortController::new();
+/// let by_signal = CallOptions::new().key("doc-1").signal(controller.signal());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    key: Option<String>,
+    signal: Option<AbortSignal>,
+}
+
+impl CallOptions {
+    /// No key, no signal.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The call's key: sent to the worker (`TaskContext::key`), and, unless a
+    /// [`signal`](Self::signal) is given, the call is cancelled when this key is
+    /// aborted in the runtime's [`AbortTaskController`]. An empty key means no key.
+    pub fn key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into()).filter(|k: &String| !k.is_empty());
+        self
+    }
+
+    /// The signal that cancels the call, instead of its key's signal.
+    pub fn signal(mut self, signal: AbortSignal) -> Self {
+        self.signal = Some(signal);
+        self
+    }
 }
 
 impl Task {
-    pub(crate) fn new(executor: Executor) -> Self {
-        Self { executor }
+    pub(crate) fn new(executor: Executor, aborts: AbortTaskController) -> Self {
+        Self { executor, aborts }
     }
 
     /// The task's id.
@@ -56,8 +96,38 @@ impl Task {
     /// # Ok(()) }
     /// ```
     pub fn call<M: TaskMethod>(&self, input: M::Input) -> TaskCall<M::Output> {
+        self.call_with::<M>(input, CallOptions::default())
+    }
+
+    /// Like [`call`](Self::call), with a key and an abort signal.
+    ///
+    /// Cancellation, in each phase: a call whose signal is already aborted fails at
+    /// once with [`TaskError::Aborted`]; a waiting or pending call leaves the queue; a
+    /// call in flight answers [`TaskError::Aborted`] at once, while its worker slot stays
+    /// busy until the worker finishes (its result is discarded).
+    ///
+    /// ```no_run
+    /// # use leptos_atelier::{CallOptions, HandlerError, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime};
+    /// # pub struct Render;
+    /// # impl TaskMethod for Render {
+    /// #     const NAME: &'static str = "render";
+    /// #     type Input = u32;
+    /// #     type Output = Vec<u8>;
+    /// #     async fn run(_: u32, _: TaskContext) -> Result<Vec<u8>, HandlerError> { Ok(vec![]) }
+    /// # }
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = TaskRuntime::new();
+    /// let task = runtime.define(TaskConfig::parallel("app_workers"))?;
+    /// let tile = task.call_with::<Render>(7, CallOptions::new().key("page-3"));
+    /// runtime.abort_controller().abort("page-3");
+    /// assert!(matches!(tile.await, Err(TaskError::Aborted { .. })));
+    /// # Ok(()) }
+    /// ```
+    pub fn call_with<M: TaskMethod>(&self, input: M::Input, options: CallOptions) -> TaskCall<M::Output> {
+        let CallOptions { key, signal } = options;
+        let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
         let state = match codec::encode_payload(&input) {
-            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, None, bytes)),
+            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, key, bytes, signal)),
             Err(e) => CallState::Failed(Some(TaskError::Encode {
                 method: M::NAME.to_owned(),
                 message: e.to_string(),

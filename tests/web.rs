@@ -199,6 +199,24 @@ async fn a_panicking_handler_crashes_its_worker_and_the_next_call_gets_a_fresh_o
 }
 
 #[wasm_bindgen_test]
+async fn an_aborted_in_flight_call_answers_at_once_and_the_worker_serves_on() {
+    let (runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    let call = task.call_with::<Sum>(vec![1, 2], leptos_atelier::CallOptions::new().key("job-1"));
+    let next = task.call::<Sum>(vec![3, 4]);
+    runtime.abort_controller().abort("job-1");
+    assert_eq!(
+        call.await,
+        Err(TaskError::Aborted {
+            task_id: "t".into(),
+            key: Some("job-1".into())
+        })
+    );
+    assert_eq!(next.await, Ok((7, 0)), "the slot was freed when the worker finished");
+    assert_eq!(task.snapshot().workers[0].completed, 2);
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
 fn the_glue_reports_its_own_url() {
     let url = leptos_atelier::glue_url();
     assert!(url.starts_with("http://"), "{url}");

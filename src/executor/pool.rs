@@ -5,6 +5,7 @@ use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
 
+use crate::abort::{AbortSignal, ListenerId};
 use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
 use crate::config::ResolvedConfig;
 use crate::error::TaskError;
@@ -36,8 +37,31 @@ struct Call {
     key: Option<String>,
     /// The encoded input, kept until the call settles.
     input: Vec<u8>,
-    reply: Reply,
+    /// Taken when the caller is answered; an in-flight call cancelled by its caller
+    /// stays in flight without it until its worker settles.
+    reply: Option<Reply>,
+    /// The caller's abort signal and this call's listener on it.
+    abort: Option<(AbortSignal, ListenerId)>,
     worker: usize,
+}
+
+impl Call {
+    /// Stops listening for aborts and hands back the caller's answer, unless the
+    /// caller was already answered.
+    fn settle(mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
+        self.stop_listening();
+        self.reply.take().map(|reply| (reply, result))
+    }
+
+    fn stop_listening(&mut self) {
+        if let Some((signal, listener)) = self.abort.take() {
+            signal.remove_listener(listener);
+        }
+    }
+
+    fn caller_gone(&self) -> bool {
+        self.reply.as_ref().is_none_or(|reply| reply.is_canceled())
+    }
 }
 
 #[derive(Default)]
@@ -105,35 +129,51 @@ impl Executor {
         self.state.borrow().snapshot()
     }
 
-    /// Admits a call and dispatches whatever can run now.
+    /// Admits a call and dispatches whatever can run now. An abort of `signal` cancels
+    /// the call in whatever phase it is.
     pub(crate) fn submit(
         &self,
         method: &'static str,
         key: Option<String>,
         input: Vec<u8>,
+        signal: Option<AbortSignal>,
     ) -> oneshot::Receiver<Result<Output, TaskError>> {
         let (reply, receiver) = oneshot::channel();
         self.transition(|state| {
             if state.disposed {
                 return vec![(reply, Err(state.disposed_error()))];
             }
+            if signal.as_ref().is_some_and(AbortSignal::is_aborted) {
+                return vec![(reply, Err(state.aborted_error(key)))];
+            }
             let id = state.next_call;
             state.next_call += 1;
+            let abort = signal.map(|signal| {
+                let executor = state.me.clone();
+                let listener = signal.on_abort(move || {
+                    if let Some(state) = executor.upgrade() {
+                        transition(&state, |state| state.cancel(id));
+                    }
+                });
+                (signal, listener)
+            });
             let admission = state.queue.admit(Call {
                 id,
                 attempt: 0,
                 method,
                 key,
                 input,
-                reply,
+                reply: Some(reply),
+                abort,
                 worker: 0,
             });
-            let mut settled = match admission {
-                Admission::Accepted => Vec::new(),
+            let mut settled = Vec::new();
+            match admission {
+                Admission::Accepted => {}
                 Admission::Refused(call) | Admission::Evicted(call) => {
-                    vec![(call.reply, Err(state.queue_full_error()))]
+                    settled.extend(call.settle(Err(state.queue_full_error())));
                 }
-            };
+            }
             settled.extend(state.pump());
             settled
         });
@@ -159,7 +199,7 @@ impl Executor {
                 .queue
                 .drain_all()
                 .into_iter()
-                .map(|call| (call.reply, Err(error.clone())))
+                .filter_map(|call| call.settle(Err(error.clone())))
                 .collect()
         });
         if let Some(hub) = self.state.borrow().hub.upgrade() {
@@ -201,12 +241,13 @@ impl State {
     fn pump(&mut self) -> Vec<Settlement> {
         let mut settled = Vec::new();
         while let Some(mut call) = self.queue.next_to_dispatch() {
-            if call.reply.is_canceled() {
+            if call.caller_gone() {
+                call.stop_listening();
                 continue;
             }
             let index = self.pick_worker();
             if let Err(cause) = self.ensure_worker(index) {
-                settled.push((call.reply, Err(self.start_error(index, cause))));
+                settled.extend(call.settle(Err(self.start_error(index, cause))));
                 continue;
             }
             call.attempt += 1;
@@ -232,10 +273,10 @@ impl State {
                     self.total_dispatched += 1;
                     self.queue.push_in_flight(call);
                 }
-                Err(cause) => settled.push((
-                    call.reply,
-                    Err(self.crash_error(index, format!("could not post the call: {cause}"))),
-                )),
+                Err(cause) => {
+                    let error = self.crash_error(index, format!("could not post the call: {cause}"));
+                    settled.extend(call.settle(Err(error)));
+                }
             }
         }
         settled
@@ -324,9 +365,31 @@ impl State {
         slot.in_flight = slot.in_flight.saturating_sub(1);
         slot.completed += 1;
         let result = result.map_err(|remote| self.remote_error(done.method, remote));
-        let mut settled = vec![(done.reply, result)];
+        let mut settled: Vec<Settlement> = done.settle(result).into_iter().collect();
         settled.extend(self.pump());
         settled
+    }
+
+    /// The caller's signal fired. A queued call leaves the queue; an in-flight call
+    /// answers its caller now but keeps its slot until its worker settles.
+    fn cancel(&mut self, id: CallId) -> Vec<Settlement> {
+        if let Some(call) = self.queue.remove_queued(|c| c.id == id) {
+            let error = self.aborted_error(call.key.clone());
+            let mut settled: Vec<Settlement> = call.settle(Err(error)).into_iter().collect();
+            settled.extend(self.pump());
+            return settled;
+        }
+        let task_id = self.task_id.clone();
+        let Some(call) = self.queue.in_flight_mut(|c| c.id == id) else {
+            return Vec::new();
+        };
+        // The listener has run; it is no longer registered.
+        call.abort = None;
+        let error = TaskError::Aborted {
+            task_id,
+            key: call.key.clone(),
+        };
+        call.reply.take().map(|reply| (reply, Err(error))).into_iter().collect()
     }
 
     /// Stops a worker that failed, fails exactly the calls it held, and dispatches on.
@@ -341,7 +404,7 @@ impl State {
             .queue
             .drain_in_flight(|c| c.worker == index)
             .into_iter()
-            .map(|call| (call.reply, Err(error.clone())))
+            .filter_map(|call| call.settle(Err(error.clone())))
             .collect();
         settled.extend(self.pump());
         settled
@@ -363,6 +426,13 @@ impl State {
                 method: method.to_owned(),
                 message,
             },
+        }
+    }
+
+    fn aborted_error(&self, key: Option<String>) -> TaskError {
+        TaskError::Aborted {
+            task_id: self.task_id.clone(),
+            key,
         }
     }
 
@@ -437,4 +507,42 @@ fn event_sink(state: Weak<RefCell<State>>, index: usize, generation: u64) -> Eve
             state.on_event(index, event)
         });
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::SimTransport;
+    use crate::{CallOptions, HandlerError, QueuePolicy, Registry, TaskConfig, TaskContext, TaskMethod, TaskRuntime};
+
+    struct Noop;
+    impl TaskMethod for Noop {
+        const NAME: &'static str = "noop";
+        type Input = ();
+        type Output = ();
+        async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn calls_stop_listening_to_their_signal_once_settled_however_they_end() {
+        let sim = SimTransport::new(|| Registry::new().method::<Noop>());
+        let runtime = TaskRuntime::simulated(&sim);
+        let config = TaskConfig::singleton("w")
+            .max_queue_depth(10)
+            .queue_policy(QueuePolicy::Reject);
+        let task = runtime.define(config).unwrap();
+        let signal = runtime.abort_controller().signal_for("long-lived");
+        let calls: Vec<_> = (0..20)
+            .map(|_| task.call_with::<Noop>((), CallOptions::new().key("long-lived")))
+            .collect();
+        assert_eq!(
+            signal.listener_count(),
+            11,
+            "one in flight and ten pending listen; the refused do not"
+        );
+        sim.run_until_idle();
+        drop(calls);
+        assert_eq!(signal.listener_count(), 0, "a key used for many calls does not grow");
+    }
 }

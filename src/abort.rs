@@ -1,0 +1,249 @@
+//! Cancellation: [`AbortController`] / [`AbortSignal`], and the runtime's keyed store
+//! [`AbortTaskController`].
+//!
+//! Behaviour, as in Atelier:
+//!
+//! - aborting is sticky: a signal never becomes un-aborted;
+//! - a key, once aborted, stays aborted for every later call with that key until
+//!   [`AbortTaskController::clear`] is called; aborting a key never used creates it
+//!   already aborted;
+//! - after `clear`, calls made earlier keep the old signal: a later `abort` of the same
+//!   key does not reach them.
+//!
+//! Listeners run synchronously inside [`AbortController::abort`], in registration order,
+//! each at most once. This module is platform neutral: no JS, no timers, no queue.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Identifies a listener registered with [`AbortSignal::on_abort`].
+pub(crate) type ListenerId = u64;
+
+/// What runs when a signal is aborted.
+type Listener = Box<dyn FnOnce()>;
+
+#[derive(Default)]
+struct SignalState {
+    aborted: Cell<bool>,
+    listeners: RefCell<Vec<(ListenerId, Listener)>>,
+    next_listener: Cell<ListenerId>,
+}
+
+/// The reading side of a cancellation: whether it happened. Clones observe the same one.
+///
+/// ```
+/// use leptos_atelier::AbortController;
+///
+/// let controller = AbortController::new();
+/// let signal = controller.signal();
+/// assert!(!signal.is_aborted());
+/// controller.abort();
+/// assert!(signal.is_aborted());
+/// ```
+#[derive(Clone, Default)]
+pub struct AbortSignal {
+    state: Rc<SignalState>,
+}
+
+impl AbortSignal {
+    /// Whether the signal was aborted.
+    pub fn is_aborted(&self) -> bool {
+        self.state.aborted.get()
+    }
+
+    /// Whether two handles observe the same signal.
+    pub fn same_as(&self, other: &AbortSignal) -> bool {
+        Rc::ptr_eq(&self.state, &other.state)
+    }
+
+    /// Runs `listener` once when the signal is aborted (never, if it already was:
+    /// check [`is_aborted`](Self::is_aborted) first).
+    pub(crate) fn on_abort(&self, listener: impl FnOnce() + 'static) -> ListenerId {
+        let id = self.state.next_listener.get();
+        self.state.next_listener.set(id + 1);
+        self.state.listeners.borrow_mut().push((id, Box::new(listener)));
+        id
+    }
+
+    /// Unregisters a listener that has not run.
+    pub(crate) fn remove_listener(&self, id: ListenerId) {
+        self.state.listeners.borrow_mut().retain(|(other, _)| *other != id);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn listener_count(&self) -> usize {
+        self.state.listeners.borrow().len()
+    }
+}
+
+impl std::fmt::Debug for AbortSignal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbortSignal")
+            .field("aborted", &self.is_aborted())
+            .finish()
+    }
+}
+
+/// The writing side of a cancellation: aborts its [`AbortSignal`].
+#[derive(Clone, Default, Debug)]
+pub struct AbortController {
+    signal: AbortSignal,
+}
+
+impl AbortController {
+    /// A controller whose signal is not aborted.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The signal this controller aborts.
+    pub fn signal(&self) -> AbortSignal {
+        self.signal.clone()
+    }
+
+    /// Aborts the signal and runs its listeners; does nothing if it already was.
+    pub fn abort(&self) {
+        let state = &self.signal.state;
+        if state.aborted.replace(true) {
+            return;
+        }
+        // Take the listeners out first: a listener may register or remove others.
+        let listeners = std::mem::take(&mut *state.listeners.borrow_mut());
+        for (_, listener) in listeners {
+            listener();
+        }
+    }
+}
+
+/// The runtime's keyed cancellation store, shared by all its tasks (see the module docs).
+///
+/// ```
+/// use leptos_atelier::TaskRuntime;
+///
+/// let aborts = TaskRuntime::new().abort_controller();
+/// let signal = aborts.signal_for("doc-1");
+/// aborts.abort("doc-1");
+/// assert!(signal.is_aborted() && aborts.is_aborted("doc-1"));
+/// aborts.clear("doc-1");
+/// assert!(!aborts.is_aborted("doc-1"));
+/// assert!(!aborts.signal_for("doc-1").is_aborted(), "a fresh signal after clear");
+/// ```
+#[derive(Clone, Default)]
+pub struct AbortTaskController {
+    keys: Rc<RefCell<HashMap<String, AbortController>>>,
+}
+
+impl AbortTaskController {
+    /// The signal of `key`, created (not aborted) if the key is new.
+    pub fn signal_for(&self, key: &str) -> AbortSignal {
+        self.controller(key).signal()
+    }
+
+    /// Aborts `key`: every call holding its signal, and every later call with it until
+    /// [`clear`](Self::clear).
+    pub fn abort(&self, key: &str) {
+        // Release the map before listeners run: they may call back into this store.
+        let controller = self.controller(key);
+        controller.abort();
+    }
+
+    /// Aborts each key.
+    pub fn abort_many<'a>(&self, keys: impl IntoIterator<Item = &'a str>) {
+        for key in keys {
+            self.abort(key);
+        }
+    }
+
+    /// Whether `key` exists and is aborted (does not create it).
+    pub fn is_aborted(&self, key: &str) -> bool {
+        self.keys.borrow().get(key).is_some_and(|c| c.signal.is_aborted())
+    }
+
+    /// Forgets `key`; its next [`signal_for`](Self::signal_for) is fresh.
+    pub fn clear(&self, key: &str) {
+        self.keys.borrow_mut().remove(key);
+    }
+
+    /// Forgets every key.
+    pub fn clear_all(&self) {
+        self.keys.borrow_mut().clear();
+    }
+
+    fn controller(&self, key: &str) -> AbortController {
+        self.keys.borrow_mut().entry(key.to_owned()).or_default().clone()
+    }
+}
+
+impl std::fmt::Debug for AbortTaskController {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AbortTaskController")
+            .field("keys", &self.keys.borrow().len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aborts_and_clears_per_key() {
+        let aborts = AbortTaskController::default();
+        let signal = aborts.signal_for("doc-1");
+        assert!(!signal.is_aborted() && !aborts.is_aborted("doc-1"));
+        aborts.abort("doc-1");
+        assert!(signal.is_aborted() && aborts.is_aborted("doc-1"));
+        aborts.clear("doc-1");
+        assert!(!aborts.is_aborted("doc-1"));
+        let fresh = aborts.signal_for("doc-1");
+        assert!(!fresh.is_aborted() && !fresh.same_as(&signal));
+    }
+
+    #[test]
+    fn aborts_multiple_keys() {
+        let aborts = AbortTaskController::default();
+        let (a, b, c) = (aborts.signal_for("a"), aborts.signal_for("b"), aborts.signal_for("c"));
+        aborts.abort_many(["a", "b"]);
+        assert!(a.is_aborted() && b.is_aborted() && !c.is_aborted());
+    }
+
+    #[test]
+    fn a_key_aborted_before_use_stays_aborted_until_cleared() {
+        let aborts = AbortTaskController::default();
+        assert!(!aborts.is_aborted("never-used"), "looking does not create");
+        aborts.abort("never-used");
+        assert!(aborts.signal_for("never-used").is_aborted());
+        aborts.clear_all();
+        assert!(!aborts.signal_for("never-used").is_aborted());
+    }
+
+    #[test]
+    fn listeners_run_once_in_order_and_removed_ones_never() {
+        let controller = AbortController::new();
+        let signal = controller.signal();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        for name in ["first", "removed", "second"] {
+            let log = log.clone();
+            let id = signal.on_abort(move || log.borrow_mut().push(name));
+            if name == "removed" {
+                signal.remove_listener(id);
+            }
+        }
+        controller.abort();
+        controller.abort();
+        assert_eq!(*log.borrow(), ["first", "second"]);
+        assert_eq!(signal.listener_count(), 0);
+    }
+
+    #[test]
+    fn a_listener_may_touch_the_store_while_it_runs() {
+        let aborts = AbortTaskController::default();
+        let signal = aborts.signal_for("k");
+        let store = aborts.clone();
+        signal.on_abort(move || store.clear("k"));
+        aborts.abort("k");
+        assert!(signal.is_aborted());
+        assert!(!aborts.is_aborted("k"), "the listener cleared it");
+    }
+}
