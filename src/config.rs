@@ -50,6 +50,7 @@ pub struct TaskConfig {
     max_in_flight: Option<usize>,
     max_queue_depth: Option<usize>,
     queue_policy: QueuePolicy,
+    timeout: Option<Duration>,
     glue_url: Option<String>,
     start_timeout: Duration,
 }
@@ -79,6 +80,7 @@ impl TaskConfig {
             max_in_flight: None,
             max_queue_depth: None,
             queue_policy: QueuePolicy::Block,
+            timeout: None,
             glue_url: None,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
@@ -122,6 +124,15 @@ impl TaskConfig {
         self
     }
 
+    /// A deadline for every call of this task, counted from the call (waiting, pending
+    /// and running all count). A call past it fails with
+    /// [`TaskError::Timeout`](crate::TaskError::Timeout). Default: none.
+    /// [`CallOptions::timeout`](crate::CallOptions::timeout) overrides it per call.
+    pub fn timeout(mut self, after: Duration) -> Self {
+        self.timeout = Some(after);
+        self
+    }
+
     /// The URL of the app's wasm-bindgen JS glue, if the one the glue reports
     /// itself (`import.meta.url`) is not the one workers should import.
     pub fn glue_url(mut self, url: impl Into<String>) -> Self {
@@ -145,6 +156,9 @@ impl TaskConfig {
         }
         if self.task_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
             return Err(ConfigError::EmptyTaskId);
+        }
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(ConfigError::TimeoutZero);
         }
         if self.start_timeout.is_zero() {
             return Err(ConfigError::StartTimeoutZero);
@@ -176,6 +190,7 @@ impl TaskConfig {
             max_in_flight,
             max_queue_depth,
             queue_policy: self.queue_policy,
+            timeout: self.timeout,
             glue_url: self.glue_url.clone(),
             start_timeout: self.start_timeout,
         })
@@ -202,6 +217,8 @@ pub struct ResolvedConfig {
     pub max_queue_depth: usize,
     /// What to do with calls beyond `max_queue_depth`.
     pub queue_policy: QueuePolicy,
+    /// The per-call deadline, if any.
+    pub timeout: Option<Duration>,
     /// The glue URL override.
     pub glue_url: Option<String>,
     /// How long a new worker may take to become ready.
@@ -239,6 +256,10 @@ mod tests {
         assert_eq!(
             TaskConfig::parallel("w").task_id("").resolve(),
             Err(ConfigError::EmptyTaskId)
+        );
+        assert_eq!(
+            TaskConfig::parallel("w").timeout(Duration::ZERO).resolve(),
+            Err(ConfigError::TimeoutZero)
         );
         assert_eq!(
             TaskConfig::parallel("w").start_timeout(Duration::ZERO).resolve(),

@@ -95,6 +95,20 @@ pub enum TaskError {
         /// The call's key, if it had one.
         key: Option<String>,
     },
+    /// The call's deadline passed (counted from the call, across every phase) before
+    /// it finished. Distinct from [`Aborted`](Self::Aborted). As with an abort, a call
+    /// in flight keeps its worker slot until the worker finishes.
+    #[error("call to task `{task_id}` timed out after {after:?} while {phase}")]
+    Timeout {
+        /// The task the call was made on.
+        task_id: String,
+        /// The call's key, if it had one.
+        key: Option<String>,
+        /// The deadline, counted from the call.
+        after: std::time::Duration,
+        /// Where the call was when the deadline passed.
+        phase: crate::CallPhase,
+    },
     /// The task's pending buffer was full and its [`QueuePolicy`](crate::QueuePolicy)
     /// shed this call: the newcomer under `Reject` and `DropLatest`, the oldest
     /// pending call under `DropOldest`.
@@ -194,6 +208,9 @@ pub enum ConfigError {
     /// The worker entry names the exported function that serves the task; it cannot be empty.
     #[error("the worker entry name is empty")]
     EmptyWorkerEntry,
+    /// A zero call timeout would fail every call.
+    #[error("timeout must be longer than zero")]
+    TimeoutZero,
     /// A zero start timeout would fail every worker before it could start.
     #[error("start_timeout must be longer than zero")]
     StartTimeoutZero,

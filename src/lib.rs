@@ -75,7 +75,7 @@ pub use config::{DEFAULT_START_TIMEOUT, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use method::TaskMethod;
 pub use platform::{hardware_concurrency, is_worker_scope};
-pub use queue::QueuePolicy;
+pub use queue::{CallPhase, QueuePolicy};
 pub use reactive::{
     provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
 };
@@ -89,5 +89,6 @@ pub use worker::{Registry, TaskContext, serve};
 /// Test support: run tasks on simulated in-process workers, without a browser.
 #[cfg(any(test, feature = "testing"))]
 pub mod testing {
+    pub use crate::platform::VirtualClock;
     pub use crate::transport::sim::SimTransport;
 }

@@ -57,6 +57,28 @@ impl std::fmt::Display for QueuePolicy {
     }
 }
 
+/// Where a call was when something happened to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallPhase {
+    /// Waiting for room in the queue (only under [`QueuePolicy::Block`]).
+    Waiting,
+    /// Accepted, waiting for an in-flight slot.
+    Pending,
+    /// Handed to a worker.
+    InFlight,
+}
+
+impl std::fmt::Display for CallPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CallPhase::Waiting => "waiting",
+            CallPhase::Pending => "pending",
+            CallPhase::InFlight => "in flight",
+        })
+    }
+}
+
 /// What became of a call handed to [`DispatchQueue::admit`].
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "a refused or evicted call must be settled"]
@@ -144,16 +166,16 @@ impl<T> DispatchQueue<T> {
 
     /// Removes a call that has not been dispatched (pending or waiting), letting the
     /// next waiting call move up.
-    pub(crate) fn remove_queued(&mut self, pred: impl Fn(&T) -> bool) -> Option<T> {
+    pub(crate) fn remove_queued(&mut self, pred: impl Fn(&T) -> bool) -> Option<(T, CallPhase)> {
         let removed = match self.pending.iter().position(&pred) {
-            Some(at) => self.pending.remove(at),
+            Some(at) => (self.pending.remove(at)?, CallPhase::Pending),
             None => {
                 let at = self.waiting.iter().position(&pred)?;
-                self.waiting.remove(at)
+                (self.waiting.remove(at)?, CallPhase::Waiting)
             }
         };
         self.refill_pending();
-        removed
+        Some(removed)
     }
 
     /// The first in-flight call matching `pred`, left in flight.
@@ -304,9 +326,15 @@ mod tests {
     fn removing_a_pending_call_lets_a_waiting_one_move_up() {
         let mut queue = block(1, 1);
         let _ = fill(&mut queue, &["in-flight", "pending", "waiting-1", "waiting-2"]);
-        assert_eq!(queue.remove_queued(|c| *c == "pending"), Some("pending"));
+        assert_eq!(
+            queue.remove_queued(|c| *c == "pending"),
+            Some(("pending", CallPhase::Pending))
+        );
         assert_eq!(queue.counts(), counts(1, 1, 1));
-        assert_eq!(queue.remove_queued(|c| *c == "waiting-2"), Some("waiting-2"));
+        assert_eq!(
+            queue.remove_queued(|c| *c == "waiting-2"),
+            Some(("waiting-2", CallPhase::Waiting))
+        );
         assert_eq!(queue.counts(), counts(0, 1, 1));
         assert_eq!(
             queue.remove_queued(|c| *c == "in-flight"),

@@ -7,6 +7,7 @@ use crate::abort::AbortTaskController;
 use crate::config::TaskConfig;
 use crate::error::ConfigError;
 use crate::executor::Executor;
+use crate::platform::Platform;
 use crate::snapshot::{RuntimeSnapshot, SnapshotHub, Subscription};
 use crate::task::Task;
 use crate::transport::Transport;
@@ -34,6 +35,7 @@ pub struct TaskRuntime {
 struct Inner {
     hub: Rc<SnapshotHub>,
     transport: Rc<dyn Transport>,
+    platform: Platform,
     aborts: AbortTaskController,
     defined: Cell<u64>,
 }
@@ -52,20 +54,22 @@ impl TaskRuntime {
         let transport: Rc<dyn Transport> = Rc::new(crate::transport::web::WebTransport);
         #[cfg(not(target_arch = "wasm32"))]
         let transport: Rc<dyn Transport> = Rc::new(NoWorkers);
-        Self::with_transport(transport)
+        Self::with_parts(transport, Platform::native_or_browser())
     }
 
-    /// A runtime whose workers are simulated in process (see [`testing`](crate::testing)).
+    /// A runtime whose workers are simulated in process and whose time is the
+    /// transport's [`VirtualClock`](crate::testing::VirtualClock) (see [`testing`](crate::testing)).
     #[cfg(any(test, feature = "testing"))]
     pub fn simulated(transport: &crate::testing::SimTransport) -> Self {
-        Self::with_transport(Rc::new(transport.clone()))
+        Self::with_parts(Rc::new(transport.clone()), Platform::Virtual(transport.clock()))
     }
 
-    fn with_transport(transport: Rc<dyn Transport>) -> Self {
+    fn with_parts(transport: Rc<dyn Transport>, platform: Platform) -> Self {
         Self {
             inner: Rc::new(Inner {
                 hub: Rc::new(SnapshotHub::default()),
                 transport,
+                platform,
                 aborts: AbortTaskController::default(),
                 defined: Cell::new(0),
             }),
@@ -81,7 +85,13 @@ impl TaskRuntime {
             return Err(ConfigError::DuplicateTaskId(task_id));
         }
         self.inner.defined.set(number);
-        let executor = Executor::new(task_id, resolved, self.inner.transport.clone(), &self.inner.hub);
+        let executor = Executor::new(
+            task_id,
+            resolved,
+            self.inner.transport.clone(),
+            self.inner.platform.clone(),
+            &self.inner.hub,
+        );
         Ok(Task::new(executor, self.inner.aborts.clone()))
     }
 

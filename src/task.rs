@@ -38,6 +38,7 @@ pub struct Task {
 pub struct CallOptions {
     key: Option<String>,
     signal: Option<AbortSignal>,
+    timeout: Option<std::time::Duration>,
 }
 
 impl CallOptions {
@@ -57,6 +58,14 @@ impl CallOptions {
     /// The signal that cancels the call, instead of its key's signal.
     pub fn signal(mut self, signal: AbortSignal) -> Self {
         self.signal = Some(signal);
+        self
+    }
+
+    /// A deadline for this call, counted from now, instead of the task's
+    /// [`TaskConfig::timeout`](crate::TaskConfig::timeout). A zero deadline fails the
+    /// call at once with [`TaskError::Timeout`].
+    pub fn timeout(mut self, after: std::time::Duration) -> Self {
+        self.timeout = Some(after);
         self
     }
 }
@@ -124,10 +133,10 @@ impl Task {
     /// # Ok(()) }
     /// ```
     pub fn call_with<M: TaskMethod>(&self, input: M::Input, options: CallOptions) -> TaskCall<M::Output> {
-        let CallOptions { key, signal } = options;
+        let CallOptions { key, signal, timeout } = options;
         let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
         let state = match codec::encode_payload(&input) {
-            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, key, bytes, signal)),
+            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, key, bytes, signal, timeout)),
             Err(e) => CallState::Failed(Some(TaskError::Encode {
                 method: M::NAME.to_owned(),
                 message: e.to_string(),

@@ -47,6 +47,19 @@ impl TaskMethod for Explode {
     }
 }
 
+/// Keeps its worker busy for the given number of milliseconds.
+struct Spin;
+impl TaskMethod for Spin {
+    const NAME: &'static str = "spin";
+    type Input = f64;
+    type Output = ();
+    async fn run(millis: f64, _: TaskContext) -> Result<(), HandlerError> {
+        let until = js_sys::Date::now() + millis;
+        while js_sys::Date::now() < until {}
+        Ok(())
+    }
+}
+
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -60,7 +73,13 @@ impl TaskMethod for Unserved {
 
 #[wasm_bindgen]
 pub fn test_workers() {
-    serve(Registry::new().method::<Sum>().method::<Refuse>().method::<Explode>());
+    serve(
+        Registry::new()
+            .method::<Sum>()
+            .method::<Refuse>()
+            .method::<Explode>()
+            .method::<Spin>(),
+    );
 }
 
 /// An entry that blocks its worker far longer than the test's start timeout.
@@ -213,6 +232,21 @@ async fn an_aborted_in_flight_call_answers_at_once_and_the_worker_serves_on() {
     );
     assert_eq!(next.await, Ok((7, 0)), "the slot was freed when the worker finished");
     assert_eq!(task.snapshot().workers[0].completed, 2);
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_call_past_its_deadline_times_out_on_the_browser_clock() {
+    let config = TaskConfig::singleton("test_workers").timeout(std::time::Duration::from_millis(100));
+    let (_runtime, task) = runtime_with(config);
+    match task.call::<Spin>(2_000.0).await {
+        Err(TaskError::Timeout { phase, after, .. }) => {
+            assert_eq!(phase, leptos_atelier::CallPhase::InFlight);
+            assert_eq!(after, std::time::Duration::from_millis(100));
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(task.snapshot().in_flight, 1, "the spinning worker keeps its slot");
     task.dispose();
 }
 

@@ -9,7 +9,8 @@ use crate::abort::{AbortSignal, ListenerId};
 use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
 use crate::config::ResolvedConfig;
 use crate::error::TaskError;
-use crate::queue::{Admission, DispatchQueue};
+use crate::platform::{Platform, Timer};
+use crate::queue::{Admission, CallPhase, DispatchQueue};
 use crate::snapshot::{SnapshotHub, TaskSnapshot, WorkerSnapshot, WorkerState};
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
@@ -42,7 +43,16 @@ struct Call {
     reply: Option<Reply>,
     /// The caller's abort signal and this call's listener on it.
     abort: Option<(AbortSignal, ListenerId)>,
+    /// The call's deadline; dropping it cancels the timer.
+    deadline: Option<Timer>,
     worker: usize,
+}
+
+/// Why a call is being cancelled.
+#[derive(Debug, Clone, Copy)]
+enum Cancel {
+    Aborted,
+    TimedOut(std::time::Duration),
 }
 
 impl Call {
@@ -53,10 +63,12 @@ impl Call {
         self.reply.take().map(|reply| (reply, result))
     }
 
+    /// Detaches the abort listener and the deadline timer.
     fn stop_listening(&mut self) {
         if let Some((signal, listener)) = self.abort.take() {
             signal.remove_listener(listener);
         }
+        self.deadline = None;
     }
 
     fn caller_gone(&self) -> bool {
@@ -85,6 +97,7 @@ struct State {
     total_dispatched: u64,
     disposed: bool,
     transport: Rc<dyn Transport>,
+    platform: Platform,
     me: Weak<RefCell<State>>,
     hub: Weak<SnapshotHub>,
 }
@@ -100,6 +113,7 @@ impl Executor {
         task_id: String,
         config: ResolvedConfig,
         transport: Rc<dyn Transport>,
+        platform: Platform,
         hub: &Rc<SnapshotHub>,
     ) -> Self {
         let state = Rc::new_cyclic(|me| {
@@ -113,6 +127,7 @@ impl Executor {
                 total_dispatched: 0,
                 disposed: false,
                 transport,
+                platform,
                 me: me.clone(),
                 hub: Rc::downgrade(hub),
             })
@@ -129,14 +144,15 @@ impl Executor {
         self.state.borrow().snapshot()
     }
 
-    /// Admits a call and dispatches whatever can run now. An abort of `signal` cancels
-    /// the call in whatever phase it is.
+    /// Admits a call and dispatches whatever can run now. An abort of `signal`, or the
+    /// deadline `timeout` (default: the task's), cancels the call in whatever phase it is.
     pub(crate) fn submit(
         &self,
         method: &'static str,
         key: Option<String>,
         input: Vec<u8>,
         signal: Option<AbortSignal>,
+        timeout: Option<std::time::Duration>,
     ) -> oneshot::Receiver<Result<Output, TaskError>> {
         let (reply, receiver) = oneshot::channel();
         self.transition(|state| {
@@ -144,18 +160,27 @@ impl Executor {
                 return vec![(reply, Err(state.disposed_error()))];
             }
             if signal.as_ref().is_some_and(AbortSignal::is_aborted) {
-                return vec![(reply, Err(state.aborted_error(key)))];
+                return vec![(reply, Err(state.cancel_error(Cancel::Aborted, key, CallPhase::Waiting)))];
+            }
+            let timeout = timeout.or(state.config.timeout);
+            if let Some(after) = timeout.filter(|after| after.is_zero()) {
+                return vec![(
+                    reply,
+                    Err(state.cancel_error(Cancel::TimedOut(after), key, CallPhase::Waiting)),
+                )];
             }
             let id = state.next_call;
             state.next_call += 1;
             let abort = signal.map(|signal| {
                 let executor = state.me.clone();
-                let listener = signal.on_abort(move || {
-                    if let Some(state) = executor.upgrade() {
-                        transition(&state, |state| state.cancel(id));
-                    }
-                });
+                let listener = signal.on_abort(move || cancel_later(&executor, id, Cancel::Aborted));
                 (signal, listener)
+            });
+            let deadline = timeout.map(|after| {
+                let executor = state.me.clone();
+                state
+                    .platform
+                    .set_timer(after, move || cancel_later(&executor, id, Cancel::TimedOut(after)))
             });
             let admission = state.queue.admit(Call {
                 id,
@@ -165,6 +190,7 @@ impl Executor {
                 input,
                 reply: Some(reply),
                 abort,
+                deadline,
                 worker: 0,
             });
             let mut settled = Vec::new();
@@ -370,26 +396,23 @@ impl State {
         settled
     }
 
-    /// The caller's signal fired. A queued call leaves the queue; an in-flight call
-    /// answers its caller now but keeps its slot until its worker settles.
-    fn cancel(&mut self, id: CallId) -> Vec<Settlement> {
-        if let Some(call) = self.queue.remove_queued(|c| c.id == id) {
-            let error = self.aborted_error(call.key.clone());
+    /// The caller's signal fired or its deadline passed. A queued call leaves the
+    /// queue; an in-flight call answers its caller now but keeps its slot until its
+    /// worker settles.
+    fn cancel(&mut self, id: CallId, why: Cancel) -> Vec<Settlement> {
+        if let Some((call, phase)) = self.queue.remove_queued(|c| c.id == id) {
+            let error = self.cancel_error(why, call.key.clone(), phase);
             let mut settled: Vec<Settlement> = call.settle(Err(error)).into_iter().collect();
             settled.extend(self.pump());
             return settled;
         }
-        let task_id = self.task_id.clone();
         let Some(call) = self.queue.in_flight_mut(|c| c.id == id) else {
             return Vec::new();
         };
-        // The listener has run; it is no longer registered.
-        call.abort = None;
-        let error = TaskError::Aborted {
-            task_id,
-            key: call.key.clone(),
-        };
-        call.reply.take().map(|reply| (reply, Err(error))).into_iter().collect()
+        call.stop_listening();
+        let (reply, key) = (call.reply.take(), call.key.clone());
+        let error = self.cancel_error(why, key, CallPhase::InFlight);
+        reply.map(|reply| (reply, Err(error))).into_iter().collect()
     }
 
     /// Stops a worker that failed, fails exactly the calls it held, and dispatches on.
@@ -429,10 +452,16 @@ impl State {
         }
     }
 
-    fn aborted_error(&self, key: Option<String>) -> TaskError {
-        TaskError::Aborted {
-            task_id: self.task_id.clone(),
-            key,
+    fn cancel_error(&self, why: Cancel, key: Option<String>, phase: CallPhase) -> TaskError {
+        let task_id = self.task_id.clone();
+        match why {
+            Cancel::Aborted => TaskError::Aborted { task_id, key },
+            Cancel::TimedOut(after) => TaskError::Timeout {
+                task_id,
+                key,
+                after,
+                phase,
+            },
         }
     }
 
@@ -493,6 +522,13 @@ impl State {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Cancels a call from an abort listener or a deadline timer, if the task still exists.
+fn cancel_later(executor: &Weak<RefCell<State>>, id: CallId, why: Cancel) {
+    if let Some(state) = executor.upgrade() {
+        transition(&state, |state| state.cancel(id, why));
     }
 }
 

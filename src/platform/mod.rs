@@ -1,12 +1,69 @@
-//! Platform facts the runtime needs: how many cores, and whether this is a worker.
+//! Platform services the runtime needs: a clock with one-shot timers, the number of
+//! cores, and whether this is a worker.
 //!
-//! Browser code reads the global scope, so it works in a window and in a worker alike.
-//! Nothing here schedules calls; the browser timer only calls back.
+//! [`Platform`] is the seam between the scheduler and real time: in the browser it is
+//! `performance.now()` and `setTimeout` on the global scope (window or worker alike);
+//! in tests it is a [`VirtualClock`] that moves only when told. Nothing here schedules
+//! calls; timers only call back.
 
 #[cfg(target_arch = "wasm32")]
 mod timer;
+mod virtual_clock;
+
+use std::time::Duration;
+
 #[cfg(target_arch = "wasm32")]
 pub(crate) use timer::Timeout;
+pub use virtual_clock::VirtualClock;
+use virtual_clock::VirtualTimer;
+
+/// Where time comes from.
+#[derive(Clone)]
+pub(crate) enum Platform {
+    /// The browser's clock and timers.
+    #[cfg(target_arch = "wasm32")]
+    Browser,
+    /// A clock that moves only when advanced (tests, and native builds, where it never moves).
+    Virtual(VirtualClock),
+}
+
+/// A pending one-shot timer; dropping it cancels it.
+pub(crate) enum Timer {
+    #[cfg(target_arch = "wasm32")]
+    Browser {
+        _timeout: Timeout,
+    },
+    Virtual {
+        _timer: VirtualTimer,
+    },
+    /// The browser refused to set a timer; nothing will fire.
+    #[cfg(target_arch = "wasm32")]
+    Unavailable,
+}
+
+impl Platform {
+    /// The default for this target: the browser's clock on wasm32, an idle virtual
+    /// clock natively (where there are no workers to time).
+    pub(crate) fn native_or_browser() -> Self {
+        #[cfg(target_arch = "wasm32")]
+        return Platform::Browser;
+        #[cfg(not(target_arch = "wasm32"))]
+        Platform::Virtual(VirtualClock::new())
+    }
+
+    /// Runs `callback` once after `after`, unless the returned timer is dropped first.
+    pub(crate) fn set_timer(&self, after: Duration, callback: impl FnOnce() + 'static) -> Timer {
+        match self {
+            #[cfg(target_arch = "wasm32")]
+            Platform::Browser => {
+                Timeout::new(after, callback).map_or(Timer::Unavailable, |t| Timer::Browser { _timeout: t })
+            }
+            Platform::Virtual(clock) => Timer::Virtual {
+                _timer: clock.set_timer(after, callback),
+            },
+        }
+    }
+}
 
 /// The number of logical cores the browser reports (`navigator.hardwareConcurrency`),
 /// or 4 when it reports none, as Atelier does. Native builds say 4.

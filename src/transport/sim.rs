@@ -37,6 +37,7 @@ use futures_util::task::LocalSpawnExt;
 
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use crate::codec::{self, FromWorker};
+use crate::platform::VirtualClock;
 use crate::worker::Registry;
 
 /// In-process workers for tests (see the module docs). Clones share the same workers.
@@ -46,6 +47,7 @@ pub struct SimTransport {
 }
 
 struct Shared {
+    clock: VirtualClock,
     make_registry: Box<dyn Fn() -> Registry>,
     workers: RefCell<Vec<SimWorker>>,
     next_start_failure: RefCell<Option<String>>,
@@ -68,12 +70,19 @@ impl SimTransport {
     pub fn new(make_registry: impl Fn() -> Registry + 'static) -> Self {
         Self {
             shared: Rc::new(Shared {
+                clock: VirtualClock::new(),
                 make_registry: Box::new(make_registry),
                 workers: RefCell::new(Vec::new()),
                 next_start_failure: RefCell::new(None),
                 executor: RefCell::new(LocalPool::new()),
             }),
         }
+    }
+
+    /// The virtual clock of a runtime made with
+    /// [`TaskRuntime::simulated`](crate::TaskRuntime::simulated) on this transport.
+    pub fn clock(&self) -> VirtualClock {
+        self.shared.clock.clone()
     }
 
     /// How many workers were ever spawned.
