@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
+use crate::executor::CrashPolicy;
 use crate::queue::QueuePolicy;
 
 /// How a task runs its calls.
@@ -51,6 +52,10 @@ pub struct TaskConfig {
     max_queue_depth: Option<usize>,
     queue_policy: QueuePolicy,
     timeout: Option<Duration>,
+    crash_policy: CrashPolicy,
+    crash_max_retries: u32,
+    init: InitMode,
+    idle_timeout: Option<Duration>,
     glue_url: Option<String>,
     start_timeout: Duration,
 }
@@ -81,6 +86,10 @@ impl TaskConfig {
             max_queue_depth: None,
             queue_policy: QueuePolicy::Block,
             timeout: None,
+            crash_policy: CrashPolicy::RestartFailInFlight,
+            crash_max_retries: 3,
+            init: InitMode::Lazy,
+            idle_timeout: None,
             glue_url: None,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
@@ -133,6 +142,33 @@ impl TaskConfig {
         self
     }
 
+    /// What happens to the calls of a worker that crashes (default
+    /// [`CrashPolicy::RestartFailInFlight`]).
+    pub fn crash_policy(mut self, policy: CrashPolicy) -> Self {
+        self.crash_policy = policy;
+        self
+    }
+
+    /// Consecutive crashes tolerated before the task halts as under
+    /// [`CrashPolicy::FailTask`] (default 3; 0 halts on the first crash).
+    pub fn crash_max_retries(mut self, retries: u32) -> Self {
+        self.crash_max_retries = retries;
+        self
+    }
+
+    /// When the workers start (default [`InitMode::Lazy`]).
+    pub fn init(mut self, init: InitMode) -> Self {
+        self.init = init;
+        self
+    }
+
+    /// Stops the workers once the task has had no call for this long (default: never).
+    /// They come back when a call needs them.
+    pub fn idle_timeout(mut self, after: Duration) -> Self {
+        self.idle_timeout = Some(after);
+        self
+    }
+
     /// The URL of the app's wasm-bindgen JS glue, if the one the glue reports
     /// itself (`import.meta.url`) is not the one workers should import.
     pub fn glue_url(mut self, url: impl Into<String>) -> Self {
@@ -156,6 +192,9 @@ impl TaskConfig {
         }
         if self.task_id.as_deref().is_some_and(|id| id.trim().is_empty()) {
             return Err(ConfigError::EmptyTaskId);
+        }
+        if self.idle_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(ConfigError::IdleTimeoutZero);
         }
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err(ConfigError::TimeoutZero);
@@ -191,10 +230,25 @@ impl TaskConfig {
             max_queue_depth,
             queue_policy: self.queue_policy,
             timeout: self.timeout,
+            crash_policy: self.crash_policy,
+            crash_max_retries: self.crash_max_retries,
+            init: self.init,
+            idle_timeout: self.idle_timeout,
             glue_url: self.glue_url.clone(),
             start_timeout: self.start_timeout,
         })
     }
+}
+
+/// When a task starts its workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitMode {
+    /// A worker starts when a call first needs it.
+    #[default]
+    Lazy,
+    /// All workers start when the task is defined (and again on `start_workers`).
+    Eager,
 }
 
 /// A [`TaskConfig`] with its defaults applied and checked.
@@ -219,6 +273,14 @@ pub struct ResolvedConfig {
     pub queue_policy: QueuePolicy,
     /// The per-call deadline, if any.
     pub timeout: Option<Duration>,
+    /// What happens to a crashed worker's calls.
+    pub crash_policy: CrashPolicy,
+    /// Consecutive crashes tolerated before halting.
+    pub crash_max_retries: u32,
+    /// When workers start.
+    pub init: InitMode,
+    /// Stop idle workers after this long, if set.
+    pub idle_timeout: Option<Duration>,
     /// The glue URL override.
     pub glue_url: Option<String>,
     /// How long a new worker may take to become ready.

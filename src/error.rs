@@ -208,6 +208,9 @@ pub enum ConfigError {
     /// The worker entry names the exported function that serves the task; it cannot be empty.
     #[error("the worker entry name is empty")]
     EmptyWorkerEntry,
+    /// A zero idle timeout would stop the workers as soon as they finish.
+    #[error("idle_timeout must be longer than zero")]
+    IdleTimeoutZero,
     /// A zero call timeout would fail every call.
     #[error("timeout must be longer than zero")]
     TimeoutZero,

@@ -71,8 +71,9 @@ mod transport;
 mod worker;
 
 pub use abort::{AbortController, AbortSignal, AbortTaskController};
-pub use config::{DEFAULT_START_TIMEOUT, ResolvedConfig, TaskConfig, TaskKind};
+pub use config::{DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
+pub use executor::{CrashPolicy, CrashRecord};
 pub use method::TaskMethod;
 pub use platform::{hardware_concurrency, is_worker_scope};
 pub use queue::{CallPhase, QueuePolicy};
@@ -80,7 +81,7 @@ pub use reactive::{
     provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
 };
 pub use runtime::TaskRuntime;
-pub use snapshot::{RuntimeSnapshot, Subscription, TaskSnapshot, WorkerSnapshot, WorkerState};
+pub use snapshot::{RuntimeSnapshot, Subscription, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
 pub use task::{CallOptions, Task, TaskCall};
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;

@@ -159,6 +159,12 @@ impl<T> DispatchQueue<T> {
         Some(entry)
     }
 
+    /// Puts a call taken back from a worker at the front of the pending calls (it may
+    /// exceed the depth for a while: it had already been admitted).
+    pub(crate) fn requeue_front(&mut self, entry: T) {
+        self.pending.push_front(entry);
+    }
+
     /// Records a dispatched call as in flight.
     pub(crate) fn push_in_flight(&mut self, entry: T) {
         self.in_flight.push(entry);

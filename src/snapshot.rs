@@ -23,7 +23,7 @@ use crate::config::TaskKind;
 /// assert_eq!(snapshot.tasks[0].task_id, "hash");
 /// assert_eq!(snapshot.tasks[0].in_flight, 0);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuntimeSnapshot {
     /// One entry per live (not disposed) task.
     pub tasks: Vec<TaskSnapshot>,
@@ -37,7 +37,7 @@ impl RuntimeSnapshot {
 }
 
 /// One task: its queue and its workers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskSnapshot {
     /// The task's id.
     pub task_id: String,
@@ -61,6 +61,16 @@ pub struct TaskSnapshot {
     pub total_dispatched: u64,
     /// Worker slots that hold a live worker.
     pub active_workers: usize,
+    /// Number of worker slots.
+    pub pool_size: usize,
+    /// Idle, active, paused by `stop_workers`, or halted by a crash.
+    pub status: TaskStatus,
+    /// When the workers start.
+    pub init: crate::InitMode,
+    /// What happens to a crashed worker's calls.
+    pub crash_policy: crate::CrashPolicy,
+    /// The most recent crash, kept after recovery.
+    pub last_crash: Option<crate::CrashRecord>,
     /// One entry per pool slot.
     pub workers: Vec<WorkerSnapshot>,
 }
@@ -76,6 +86,21 @@ pub struct WorkerSnapshot {
     pub in_flight: usize,
     /// Calls this slot's workers have completed.
     pub completed: u64,
+}
+
+/// What a task as a whole is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskStatus {
+    /// No call in any phase.
+    #[default]
+    Idle,
+    /// Calls are waiting, pending or in flight.
+    Active,
+    /// Stopped by `stop_workers`; calls are admitted but not dispatched.
+    Paused,
+    /// Halted by a crash; every call fails until `start_workers`.
+    Halted,
 }
 
 /// The life of one worker slot.

@@ -150,6 +150,22 @@ impl Task {
         }
     }
 
+    /// Stops the task's workers and pauses it: calls running go back to the front of the
+    /// queue (to run again after [`start_workers`](Self::start_workers)), new calls are
+    /// still admitted, and nothing dispatches meanwhile. Crash counts and backoff reset.
+    /// A crash halt stays in force.
+    pub fn stop_workers(&self) {
+        self.executor.stop_workers();
+    }
+
+    /// Resumes a task paused by [`stop_workers`](Self::stop_workers), and lifts a halt
+    /// after a crash under [`CrashPolicy::FailTask`](crate::CrashPolicy::FailTask). An
+    /// [`InitMode::Eager`](crate::InitMode::Eager) task starts its workers now; a lazy one
+    /// when calls need them. Does nothing after [`dispose`](Self::dispose).
+    pub fn start_workers(&self) {
+        self.executor.start_workers();
+    }
+
     /// This task's current snapshot.
     pub fn snapshot(&self) -> TaskSnapshot {
         self.executor.snapshot()

@@ -1,7 +1,8 @@
 //! Queue policies at the task level, on simulated workers (Atelier's dispatch-queue
 //! cases 4–7, through the whole executor): who waits, who is refused, who is evicted.
 
-use futures_executor::block_on;
+mod common;
+use common::settled;
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
     HandlerError, QueuePolicy, Registry, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime,
@@ -48,7 +49,7 @@ fn reject_and_drop_latest_refuse_the_newest_call() {
         assert_eq!((snapshot.in_flight, snapshot.pending, snapshot.waiting), (1, 1, 0));
         assert_eq!(snapshot.queue_policy, policy);
         sim.run_until_idle();
-        let results: Vec<_> = calls.into_iter().map(block_on).collect();
+        let results: Vec<_> = calls.into_iter().map(settled).collect();
         assert_eq!(
             results,
             [Ok("in-flight".into()), Ok("pending".into()), queue_full(policy)],
@@ -66,7 +67,7 @@ fn drop_oldest_evicts_the_oldest_pending_call_and_runs_the_newest() {
         .into_iter()
         .collect();
     sim.run_until_idle();
-    let results: Vec<_> = calls.into_iter().map(block_on).collect();
+    let results: Vec<_> = calls.into_iter().map(settled).collect();
     assert_eq!(
         results,
         [
@@ -88,7 +89,7 @@ fn block_makes_the_caller_wait_for_room() {
     let snapshot = task.snapshot();
     assert_eq!((snapshot.in_flight, snapshot.pending, snapshot.waiting), (1, 1, 1));
     sim.run_until_idle();
-    let results: Vec<_> = calls.into_iter().map(block_on).collect();
+    let results: Vec<_> = calls.into_iter().map(settled).collect();
     assert_eq!(
         results,
         [Ok("in-flight".into()), Ok("pending".into()), Ok("waiting".into())]
@@ -100,7 +101,7 @@ fn under_a_burst_every_call_is_either_served_or_refused() {
     let (sim, task) = one_and_one(QueuePolicy::Reject);
     let calls: Vec<_> = (0..20).map(|i| task.call::<Echo>(i.to_string())).collect();
     sim.run_until_idle();
-    let (served, refused): (Vec<_>, Vec<_>) = calls.into_iter().map(block_on).partition(Result::is_ok);
+    let (served, refused): (Vec<_>, Vec<_>) = calls.into_iter().map(settled).partition(Result::is_ok);
     assert_eq!((served.len(), refused.len()), (2, 18));
     assert!(refused.iter().all(|r| *r == queue_full(QueuePolicy::Reject)));
 }
@@ -117,6 +118,6 @@ fn with_no_buffer_a_call_still_starts_on_an_idle_task() {
     let first = task.call::<Echo>("runs".into());
     let second = task.call::<Echo>("no room".into());
     sim.run_until_idle();
-    assert_eq!(block_on(first), Ok("runs".into()));
-    assert_eq!(block_on(second), queue_full(QueuePolicy::Reject));
+    assert_eq!(settled(first), Ok("runs".into()));
+    assert_eq!(settled(second), queue_full(QueuePolicy::Reject));
 }

@@ -1,7 +1,8 @@
 //! Cancellation by key and by signal, in each phase (Atelier's abort cases, through the
 //! whole executor, on simulated workers that only move when the test says so).
 
-use futures_executor::block_on;
+mod common;
+use common::settled;
 use futures_util::FutureExt;
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
@@ -56,7 +57,7 @@ fn a_call_with_an_aborted_key_fails_at_once_until_the_key_is_cleared() {
     runtime.abort_controller().clear("doc-1");
     let call = keyed(&task, "y", "doc-1");
     sim.run_until_idle();
-    assert_eq!(block_on(call), Ok("y".into()));
+    assert_eq!(settled(call), Ok("y".into()));
 }
 
 #[test]
@@ -70,8 +71,8 @@ fn aborting_a_pending_call_removes_it_and_a_waiting_one_moves_up() {
     assert_eq!(phases(&task), (0, 1, 1), "the waiting call took the freed place");
     assert_eq!(pending.now_or_never(), Some(aborted("b")));
     sim.run_until_idle();
-    assert_eq!(block_on(running), Ok("running".into()));
-    assert_eq!(block_on(waiting), Ok("waiting".into()));
+    assert_eq!(settled(running), Ok("running".into()));
+    assert_eq!(settled(waiting), Ok("waiting".into()));
     assert_eq!(task.snapshot().total_dispatched, 2, "the aborted call never ran");
 }
 
@@ -85,7 +86,7 @@ fn aborting_a_waiting_call_removes_it() {
     assert_eq!(waiting.now_or_never(), Some(aborted("k3")));
     sim.run_until_idle();
     for call in calls {
-        assert!(block_on(call).is_ok());
+        assert!(settled(call).is_ok());
     }
 }
 
@@ -100,7 +101,7 @@ fn an_in_flight_call_answers_at_once_but_keeps_its_slot_until_the_worker_settles
     assert_eq!(phases(&task), (0, 1, 1), "the worker still runs the aborted call");
     sim.run_until_idle();
     assert_eq!(phases(&task), (0, 0, 0));
-    assert_eq!(block_on(next), Ok("next".into()));
+    assert_eq!(settled(next), Ok("next".into()));
     assert_eq!(task.snapshot().workers[0].completed, 2);
 }
 
@@ -111,8 +112,8 @@ fn aborting_one_key_leaves_the_others_alone() {
     let second = keyed(&task, "second", "doc-2");
     runtime.abort_controller().abort("doc-1");
     sim.run_until_idle();
-    assert_eq!(block_on(first), aborted("doc-1"));
-    assert_eq!(block_on(second), Ok("second".into()));
+    assert_eq!(settled(first), aborted("doc-1"));
+    assert_eq!(settled(second), Ok("second".into()));
 }
 
 #[test]
@@ -123,7 +124,7 @@ fn tasks_of_one_runtime_share_the_key_store() {
     let two = runtime.define(TaskConfig::singleton("w").task_id("two")).unwrap();
     let calls = [keyed(&one, "a", "shared-key"), keyed(&two, "b", "shared-key")];
     runtime.abort_controller().abort("shared-key");
-    let results: Vec<_> = calls.into_iter().map(block_on).collect();
+    let results: Vec<_> = calls.into_iter().map(settled).collect();
     assert!(
         results
             .iter()
@@ -141,15 +142,15 @@ fn an_explicit_signal_replaces_the_key_signal() {
     runtime.abort_controller().abort("k");
     sim.run_until_idle();
     assert_eq!(
-        block_on(ignores_key),
+        settled(ignores_key),
         Ok("kept".into()),
         "the key's abort does not reach it"
     );
     let late = task.call_with::<Echo>("late".into(), CallOptions::new().signal(own.signal()));
     own.abort();
-    assert!(block_on(follows_own).is_ok(), "it had already finished");
+    assert!(settled(follows_own).is_ok(), "it had already finished");
     assert_eq!(
-        block_on(late),
+        settled(late),
         Err(TaskError::Aborted {
             task_id: "t".into(),
             key: None

@@ -4,8 +4,10 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
-use futures_executor::block_on;
+mod common;
+use common::settled;
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
     ConfigError, HandlerError, PayloadSide, Registry, RuntimeSnapshot, TaskConfig, TaskContext, TaskError, TaskMethod,
@@ -87,7 +89,7 @@ fn a_call_round_trips_through_a_worker() {
     let task = runtime.define(TaskConfig::parallel("w").pool_size(1)).unwrap();
     let call = task.call::<Tag>("hello".into());
     sim.run_until_idle();
-    assert_eq!(block_on(call), Ok(("hello".to_string(), 0)));
+    assert_eq!(settled(call), Ok(("hello".to_string(), 0)));
     assert_eq!(sim.spawned(), 1);
 }
 
@@ -102,12 +104,12 @@ fn calls_go_to_the_least_busy_worker_ties_in_round_robin() {
     let per_worker: Vec<_> = task.snapshot().workers.iter().map(|w| w.in_flight).collect();
     assert_eq!(per_worker, [2, 2, 1]);
     sim.run_until_idle();
-    let served: Vec<_> = calls.into_iter().map(|c| block_on(c).unwrap().1).collect();
+    let served: Vec<_> = calls.into_iter().map(|c| settled(c).unwrap().1).collect();
     assert_eq!(served, [0, 1, 2, 0, 1]);
     // Idle again: the next call starts where the round-robin cursor stopped.
     let next = task.call::<Tag>("next".into());
     sim.run_until_idle();
-    assert_eq!(block_on(next).unwrap().1, 2);
+    assert_eq!(settled(next).unwrap().1, 2);
 }
 
 #[test]
@@ -120,8 +122,8 @@ fn a_busy_worker_is_passed_over_for_an_idle_one() {
     let first = task.call::<Tag>("a".into());
     let second = task.call::<Tag>("b".into());
     sim.run_until_idle();
-    assert_eq!(block_on(first).unwrap().1, 0);
-    assert_eq!(block_on(second).unwrap().1, 1);
+    assert_eq!(settled(first).unwrap().1, 0);
+    assert_eq!(settled(second).unwrap().1, 1);
     // Worker 0 gets one long call: with worker 1 idle, the next two are split 1 / 0
     // rather than stacked on 0.
     let held = task.call::<Tag>("c".into());
@@ -129,8 +131,8 @@ fn a_busy_worker_is_passed_over_for_an_idle_one() {
     let per_worker: Vec<_> = task.snapshot().workers.iter().map(|w| w.in_flight).collect();
     assert_eq!(per_worker, [2, 1]);
     sim.run_until_idle();
-    assert_eq!(block_on(held).unwrap().1, 0);
-    let served: Vec<_> = calls.into_iter().map(|c| block_on(c).unwrap().1).collect();
+    assert_eq!(settled(held).unwrap().1, 0);
+    let served: Vec<_> = calls.into_iter().map(|c| settled(c).unwrap().1).collect();
     assert_eq!(served, [1, 0]);
 }
 
@@ -142,8 +144,8 @@ fn a_handler_error_comes_back_typed() {
     let odd = task.call::<EvenOnly>(3);
     let even = task.call::<EvenOnly>(4);
     sim.run_until_idle();
-    assert_eq!(block_on(odd), Err(TaskError::Handler(HandlerError::new("3 is odd"))));
-    assert_eq!(block_on(even), Ok(4));
+    assert_eq!(settled(odd), Err(TaskError::Handler(HandlerError::new("3 is odd"))));
+    assert_eq!(settled(even), Ok(4));
 }
 
 #[test]
@@ -154,7 +156,7 @@ fn an_unknown_method_is_its_own_error() {
     let call = task.call::<Missing>(());
     sim.run_until_idle();
     assert_eq!(
-        block_on(call),
+        settled(call),
         Err(TaskError::UnknownMethod {
             task_id: "t".into(),
             method: "missing".into()
@@ -171,11 +173,11 @@ fn payloads_that_fail_to_decode_are_typed_errors_on_either_side() {
     let bad_output = task.call::<TagWithWrongOutput>("x".into());
     sim.run_until_idle();
     assert!(matches!(
-        block_on(bad_input),
+        settled(bad_input),
         Err(TaskError::Decode { side: PayloadSide::Input, ref method, .. }) if method == "tag"
     ));
     assert!(matches!(
-        block_on(bad_output),
+        settled(bad_output),
         Err(TaskError::Decode {
             side: PayloadSide::Output,
             ..
@@ -193,14 +195,17 @@ fn a_worker_that_fails_to_start_fails_its_calls_and_the_next_worker_serves() {
     let second = task.call::<Tag>("b".into());
     sim.run_until_idle();
     assert_eq!(
-        block_on(first),
+        settled(first),
         Err(TaskError::WorkerStart {
             task_id: "t".into(),
             worker_index: 0,
             cause: "no function named 'w'".into()
         })
     );
-    assert_eq!(block_on(second), Ok(("b".to_string(), 0)));
+    // A failed start counts as a crash: the slot restarts after its backoff.
+    sim.clock().advance(Duration::from_millis(100));
+    sim.run_until_idle();
+    assert_eq!(settled(second), Ok(("b".to_string(), 0)));
     assert_eq!(sim.spawned(), 2);
 }
 
@@ -214,14 +219,14 @@ fn a_crash_fails_exactly_the_calls_of_the_crashed_worker() {
     // Let both workers start, then queue one call on each and crash worker 1.
     let warm: Vec<_> = (0..2).map(|i| task.call::<Tag>(i.to_string())).collect();
     sim.run_until_idle();
-    warm.into_iter().for_each(|c| assert!(block_on(c).is_ok()));
+    warm.into_iter().for_each(|c| assert!(settled(c).is_ok()));
     let on_0 = task.call::<Tag>("x".into());
     let on_1 = task.call::<Tag>("y".into());
     assert!(sim.crash(1, "panicked at src/lib.rs:1:1"));
     sim.run_until_idle();
-    assert_eq!(block_on(on_0), Ok(("x".to_string(), 0)));
+    assert_eq!(settled(on_0), Ok(("x".to_string(), 0)));
     assert_eq!(
-        block_on(on_1),
+        settled(on_1),
         Err(TaskError::WorkerCrashed {
             task_id: "t".into(),
             worker_index: 1,
@@ -231,12 +236,16 @@ fn a_crash_fails_exactly_the_calls_of_the_crashed_worker() {
     let snapshot = task.snapshot();
     assert_eq!(snapshot.workers[1].state, WorkerState::Crashed);
     assert_eq!(snapshot.active_workers, 1);
-    // The slot is usable again: the next call spawns a fresh worker there.
+    // While slot 1 waits out its backoff, worker 0 serves alone.
     let calls: Vec<_> = (0..2).map(|i| task.call::<Tag>(i.to_string())).collect();
     sim.run_until_idle();
-    let served: Vec<_> = calls.into_iter().map(|c| block_on(c).unwrap().1).collect();
-    assert_eq!(served, [0, 1]);
+    let served: Vec<_> = calls.into_iter().map(|c| settled(c).unwrap().1).collect();
+    assert_eq!(served, [0, 0]);
+    // After the first backoff (100 ms) slot 1 has a fresh worker again.
+    sim.clock().advance(Duration::from_millis(100));
+    sim.run_until_idle();
     assert_eq!((sim.spawned(), sim.live_workers()), (3, 2));
+    assert_eq!(task.snapshot().workers[1].state, WorkerState::Ready);
 }
 
 #[test]
@@ -246,19 +255,20 @@ fn a_worker_answering_garbage_fails_its_calls_with_a_protocol_error() {
     let task = runtime.define(TaskConfig::singleton("w").task_id("t")).unwrap();
     let warm = task.call::<Tag>("warm".into());
     sim.run_until_idle();
-    assert!(block_on(warm).is_ok());
+    assert!(settled(warm).is_ok());
     let call = task.call::<Tag>("x".into());
     assert!(sim.inject_frame(0, vec![0xff, 0xff, 0xff]));
     sim.run_until_idle();
     assert!(matches!(
-        block_on(call),
+        settled(call),
         Err(TaskError::Protocol { worker_index: 0, ref message, .. }) if message.contains("undecodable frame")
     ));
     assert_eq!(task.snapshot().workers[0].state, WorkerState::Crashed);
     assert_eq!(sim.live_workers(), 0, "a worker that broke the protocol is not reused");
     let next = task.call::<Tag>("next".into());
+    sim.clock().advance(Duration::from_millis(100));
     sim.run_until_idle();
-    assert!(block_on(next).is_ok());
+    assert!(settled(next).is_ok(), "served by the restarted worker");
 }
 
 #[test]
@@ -268,13 +278,13 @@ fn a_reply_for_a_call_the_worker_does_not_hold_is_ignored() {
     let task = runtime.define(TaskConfig::singleton("w")).unwrap();
     let warm = task.call::<Tag>("warm".into());
     sim.run_until_idle();
-    assert!(block_on(warm).is_ok());
+    assert!(settled(warm).is_ok());
     let call = task.call::<Tag>("real".into());
     // postcard of `Done { call: 1, attempt: 2 }` with no payload: the right call
     // (ids count from 0, "warm" was 0), but an attempt that was never dispatched.
     assert!(sim.inject_frame(0, vec![1, 1, 2]));
     sim.run_until_idle();
-    assert_eq!(block_on(call), Ok(("real".to_string(), 0)));
+    assert_eq!(settled(call), Ok(("real".to_string(), 0)));
     let worker = &task.snapshot().workers[0];
     assert_eq!((worker.state, worker.completed), (WorkerState::Ready, 2));
 }
@@ -299,7 +309,7 @@ fn every_transition_pushes_a_snapshot_and_nothing_else_does() {
     assert_eq!(seen.borrow()[1..], [(0, 1, 1), (0, 0, 1), (0, 0, 0)]);
     assert_eq!(counts(&runtime.snapshot()), (0, 0, 0));
     for call in calls {
-        assert!(block_on(call).is_ok());
+        assert!(settled(call).is_ok());
     }
     let emitted = seen.borrow().len();
     let _ = runtime.snapshot();
@@ -319,9 +329,9 @@ fn dispose_rejects_every_call_and_leaves_the_snapshot() {
     assert_eq!(sim.live_workers(), 0);
     let disposed = Err(TaskError::Disposed { task_id: "t".into() });
     for call in calls {
-        assert_eq!(block_on(call), disposed);
+        assert_eq!(settled(call), disposed);
     }
-    assert_eq!(block_on(task.call::<Tag>("late".into())), disposed);
+    assert_eq!(settled(task.call::<Tag>("late".into())), disposed);
     sim.run_until_idle();
     // The id is free again.
     assert!(runtime.define(TaskConfig::singleton("w").task_id("t")).is_ok());
@@ -336,8 +346,8 @@ fn a_queued_call_whose_caller_left_is_never_dispatched() {
     drop(task.call::<Tag>("abandoned".into()));
     let kept = task.call::<Tag>("kept".into());
     sim.run_until_idle();
-    assert!(block_on(running).is_ok());
-    assert!(block_on(kept).is_ok());
+    assert!(settled(running).is_ok());
+    assert!(settled(kept).is_ok());
     assert_eq!(task.snapshot().total_dispatched, 2);
 }
 
@@ -356,7 +366,7 @@ fn without_a_browser_the_default_runtime_fails_calls_instead_of_hanging() {
     let runtime = TaskRuntime::new();
     let task = runtime.define(TaskConfig::singleton("w")).unwrap();
     assert!(matches!(
-        block_on(task.call::<Tag>("x".into())),
+        settled(task.call::<Tag>("x".into())),
         Err(TaskError::WorkerStart { .. })
     ));
     assert_eq!(counts(&runtime.snapshot()), (0, 0, 0));

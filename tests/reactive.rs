@@ -1,7 +1,8 @@
 //! The Leptos hooks on Leptos's real reactive graph, fed by simulated workers: the
 //! signals follow every queue transition without polling.
 
-use futures_executor::block_on;
+mod common;
+use common::settled;
 use leptos::prelude::*;
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
@@ -54,7 +55,7 @@ fn the_snapshot_signal_follows_each_transition() {
         assert_eq!(squares.get_untracked().map(|t| t.total_dispatched), Some(3));
         let results: Vec<_> = [first, second, third]
             .into_iter()
-            .map(|c| block_on(c).unwrap())
+            .map(|c| settled(c).unwrap())
             .collect();
         assert_eq!(results, [9, 16, 25]);
 

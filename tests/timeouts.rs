@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use futures_executor::block_on;
+mod common;
+use common::settled;
 use futures_util::FutureExt;
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
@@ -58,7 +59,7 @@ fn a_call_that_finishes_in_time_succeeds_and_leaves_no_timer_behind() {
     let call = task.call::<Echo>("quick".into());
     assert_eq!(sim.clock().pending_timers(), 1);
     sim.run_until_idle();
-    assert_eq!(block_on(call), Ok("quick".into()));
+    assert_eq!(settled(call), Ok("quick".into()));
     assert_eq!(sim.clock().pending_timers(), 0);
     sim.clock().advance(5000 * MS);
 }
@@ -108,8 +109,8 @@ fn the_wait_in_the_queue_counts_toward_the_deadline() {
     let second = task.call::<Echo>("second".into());
     // `first` finishes at 60 ms; `second` starts then, and its own deadline is at 160 ms.
     sim.run_until_idle();
-    assert_eq!(block_on(first), Ok("first".into()));
-    assert_eq!(block_on(second), Ok("second".into()));
+    assert_eq!(settled(first), Ok("first".into()));
+    assert_eq!(settled(second), Ok("second".into()));
     let third = task.call::<Echo>("third".into());
     sim.clock().advance(100 * MS);
     assert_eq!(third.now_or_never(), Some(timed_out(100 * MS, CallPhase::InFlight)));
@@ -123,7 +124,7 @@ fn a_per_call_timeout_replaces_the_task_timeout() {
     sim.clock().advance(10 * MS);
     assert_eq!(short.now_or_never(), Some(timed_out(10 * MS, CallPhase::InFlight)));
     sim.run_until_idle();
-    assert_eq!(block_on(default), Ok("default".into()));
+    assert_eq!(settled(default), Ok("default".into()));
     let zero = task.call_with::<Echo>("zero".into(), CallOptions::new().timeout(Duration::ZERO));
     assert_eq!(zero.now_or_never(), Some(timed_out(Duration::ZERO, CallPhase::Waiting)));
 }

@@ -9,6 +9,9 @@
 //! It talks to workers only through [`Transport`](crate::transport::Transport); it never
 //! touches JS or the Leptos reactive graph.
 
+mod crash;
+mod lifecycle;
 mod pool;
 
+pub use crash::{CrashPolicy, CrashRecord};
 pub(crate) use pool::{Executor, Output};

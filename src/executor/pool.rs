@@ -5,13 +5,14 @@ use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
 
+use super::crash::{CrashRecord, CrashTracker};
 use crate::abort::{AbortSignal, ListenerId};
 use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
-use crate::config::ResolvedConfig;
+use crate::config::{InitMode, ResolvedConfig};
 use crate::error::TaskError;
 use crate::platform::{Platform, Timer};
 use crate::queue::{Admission, CallPhase, DispatchQueue};
-use crate::snapshot::{SnapshotHub, TaskSnapshot, WorkerSnapshot, WorkerState};
+use crate::snapshot::{SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
 /// A successful reply: the whole frame, and where the encoded output starts in it.
@@ -28,10 +29,10 @@ impl Output {
 }
 
 type Reply = oneshot::Sender<Result<Output, TaskError>>;
-type Settlement = (Reply, Result<Output, TaskError>);
+pub(super) type Settlement = (Reply, Result<Output, TaskError>);
 
 /// One call, from admission until it settles.
-struct Call {
+pub(super) struct Call {
     id: CallId,
     attempt: u32,
     method: &'static str,
@@ -45,7 +46,7 @@ struct Call {
     abort: Option<(AbortSignal, ListenerId)>,
     /// The call's deadline; dropping it cancels the timer.
     deadline: Option<Timer>,
-    worker: usize,
+    pub(super) worker: usize,
 }
 
 /// Why a call is being cancelled.
@@ -58,47 +59,58 @@ enum Cancel {
 impl Call {
     /// Stops listening for aborts and hands back the caller's answer, unless the
     /// caller was already answered.
-    fn settle(mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
+    pub(super) fn settle(mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
         self.reply.take().map(|reply| (reply, result))
     }
 
     /// Detaches the abort listener and the deadline timer.
-    fn stop_listening(&mut self) {
+    pub(super) fn stop_listening(&mut self) {
         if let Some((signal, listener)) = self.abort.take() {
             signal.remove_listener(listener);
         }
         self.deadline = None;
     }
 
-    fn caller_gone(&self) -> bool {
+    pub(super) fn caller_gone(&self) -> bool {
         self.reply.as_ref().is_none_or(|reply| reply.is_canceled())
     }
 }
 
 #[derive(Default)]
-struct Slot {
-    link: Option<Box<dyn WorkerLink>>,
-    state: WorkerState,
+pub(super) struct Slot {
+    pub(super) link: Option<Box<dyn WorkerLink>>,
+    pub(super) state: WorkerState,
     /// Bumped at each spawn, so events of a previous worker of this slot are ignored.
-    generation: u64,
-    in_flight: usize,
-    completed: u64,
+    pub(super) generation: u64,
+    pub(super) in_flight: usize,
+    pub(super) completed: u64,
+    /// Set while the slot waits out its crash backoff; the worker respawns when it fires.
+    pub(super) restart: Option<Timer>,
 }
 
-struct State {
-    task_id: String,
-    config: ResolvedConfig,
-    queue: DispatchQueue<Call>,
-    slots: Vec<Slot>,
+pub(super) struct State {
+    pub(super) task_id: String,
+    pub(super) config: ResolvedConfig,
+    pub(super) queue: DispatchQueue<Call>,
+    pub(super) slots: Vec<Slot>,
     /// Where the next tie-breaking scan starts (round-robin among equally busy workers).
     cursor: usize,
     next_call: CallId,
     total_dispatched: u64,
-    disposed: bool,
+    pub(super) disposed: bool,
+    /// Set by `stop_workers`: nothing dispatches until `start_workers`.
+    pub(super) paused: bool,
+    /// Set when a crash halts the task: every call fails with this error until `start_workers`.
+    pub(super) halted: Option<TaskError>,
+    pub(super) crashes: CrashTracker,
+    pub(super) last_crash: Option<CrashRecord>,
+    /// Armed when the task goes idle, if it has an idle timeout.
+    pub(super) idle_timer: Option<Timer>,
+    pub(super) was_idle: bool,
     transport: Rc<dyn Transport>,
-    platform: Platform,
-    me: Weak<RefCell<State>>,
+    pub(super) platform: Platform,
+    pub(super) me: Weak<RefCell<State>>,
     hub: Weak<SnapshotHub>,
 }
 
@@ -126,6 +138,12 @@ impl Executor {
                 next_call: 0,
                 total_dispatched: 0,
                 disposed: false,
+                paused: false,
+                halted: None,
+                crashes: CrashTracker::default(),
+                last_crash: None,
+                idle_timer: None,
+                was_idle: true,
                 transport,
                 platform,
                 me: me.clone(),
@@ -133,7 +151,22 @@ impl Executor {
             })
         });
         hub.insert(state.borrow().snapshot());
-        Self { state }
+        let executor = Self { state };
+        if executor.state.borrow().config.init == InitMode::Eager {
+            executor.transition(State::spawn_all);
+        }
+        executor
+    }
+
+    /// Resumes dispatching after [`stop_workers`](Self::stop_workers) and lifts a crash
+    /// halt; an eager task starts its workers again.
+    pub(crate) fn start_workers(&self) {
+        self.transition(State::start_workers);
+    }
+
+    /// Stops the workers and pauses the task; running calls go back to the queue.
+    pub(crate) fn stop_workers(&self) {
+        self.transition(State::stop_workers);
     }
 
     pub(crate) fn task_id(&self) -> String {
@@ -158,6 +191,9 @@ impl Executor {
         self.transition(|state| {
             if state.disposed {
                 return vec![(reply, Err(state.disposed_error()))];
+            }
+            if let Some(halt) = &state.halted {
+                return vec![(reply, Err(halt.clone()))];
             }
             if signal.as_ref().is_some_and(AbortSignal::is_aborted) {
                 return vec![(reply, Err(state.cancel_error(Cancel::Aborted, key, CallPhase::Waiting)))];
@@ -213,13 +249,9 @@ impl Executor {
                 return Vec::new();
             }
             state.disposed = true;
-            for slot in &mut state.slots {
-                if let Some(link) = slot.link.take() {
-                    link.terminate();
-                }
-                slot.state = WorkerState::Stopped;
-                slot.in_flight = 0;
-            }
+            state.idle_timer = None;
+            state.crashes.reset();
+            state.terminate_all();
             let error = state.disposed_error();
             state
                 .queue
@@ -240,10 +272,11 @@ impl Executor {
     }
 }
 
-fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
+pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
     let (settlements, snapshot, hub, disposed) = {
         let mut state = state.borrow_mut();
         let settlements = change(&mut state);
+        state.track_idle();
         (settlements, state.snapshot(), state.hub.clone(), state.disposed)
     };
     for (reply, result) in settlements {
@@ -263,10 +296,16 @@ impl State {
         }
     }
 
-    /// Dispatches pending calls while in-flight slots are free.
-    fn pump(&mut self) -> Vec<Settlement> {
+    /// Dispatches pending calls while in-flight slots are free and a worker can take
+    /// them (not while paused or halted; slots in crash backoff are skipped).
+    pub(super) fn pump(&mut self) -> Vec<Settlement> {
         let mut settled = Vec::new();
-        while let Some(mut call) = self.queue.next_to_dispatch() {
+        if self.paused || self.halted.is_some() || self.disposed {
+            return settled;
+        }
+        while self.slots.iter().any(|slot| slot.restart.is_none())
+            && let Some(mut call) = self.queue.next_to_dispatch()
+        {
             if call.caller_gone() {
                 call.stop_listening();
                 continue;
@@ -308,18 +347,20 @@ impl State {
         settled
     }
 
-    /// The least busy worker; among equals, the first from the round-robin cursor.
+    /// The least busy worker not in crash backoff; among equals, the first from the
+    /// round-robin cursor. The caller has checked that one exists.
     fn pick_worker(&mut self) -> usize {
         let count = self.slots.len();
         let picked = (0..count)
             .map(|offset| (self.cursor + offset) % count)
+            .filter(|&index| self.slots[index].restart.is_none())
             .min_by_key(|&index| self.slots[index].in_flight)
             .unwrap_or(0);
         self.cursor = (picked + 1) % count;
         picked
     }
 
-    fn ensure_worker(&mut self, index: usize) -> Result<(), String> {
+    pub(super) fn ensure_worker(&mut self, index: usize) -> Result<(), String> {
         if self.slots[index].link.is_some() {
             return Ok(());
         }
@@ -343,20 +384,20 @@ impl State {
         match event {
             WorkerEvent::Frame(frame) => self.on_frame(index, frame),
             WorkerEvent::StartFailed(cause) => {
-                let error = self.start_error(index, cause);
-                self.fail_worker(index, error)
+                let error = self.start_error(index, cause.clone());
+                self.on_crash(index, error, cause)
             }
             WorkerEvent::Crashed(cause) => {
                 let error = if self.slots[index].state == WorkerState::Starting {
-                    self.start_error(index, cause)
+                    self.start_error(index, cause.clone())
                 } else {
-                    self.crash_error(index, cause)
+                    self.crash_error(index, cause.clone())
                 };
-                self.fail_worker(index, error)
+                self.on_crash(index, error, cause)
             }
             WorkerEvent::Garbage(message) => {
-                let error = self.protocol_error(index, message);
-                self.fail_worker(index, error)
+                let error = self.protocol_error(index, message.clone());
+                self.on_crash(index, error, message)
             }
         }
     }
@@ -365,8 +406,9 @@ impl State {
         let (envelope, rest) = match codec::decode_frame::<FromWorker>(&frame) {
             Ok((envelope, rest)) => (envelope, rest.len()),
             Err(e) => {
-                let error = self.protocol_error(index, format!("undecodable frame: {e}"));
-                return self.fail_worker(index, error);
+                let message = format!("undecodable frame: {e}");
+                let error = self.protocol_error(index, message.clone());
+                return self.on_crash(index, error, message);
             }
         };
         let (call, attempt, result) = match envelope {
@@ -375,6 +417,8 @@ impl State {
                 return Vec::new();
             }
             FromWorker::Done { call, attempt } => {
+                // A worker that answers is healthy: consecutive crashes start over.
+                self.crashes.reset();
                 let start = frame.len() - rest;
                 (call, attempt, Ok(Output { frame, start }))
             }
@@ -413,24 +457,6 @@ impl State {
         let (reply, key) = (call.reply.take(), call.key.clone());
         let error = self.cancel_error(why, key, CallPhase::InFlight);
         reply.map(|reply| (reply, Err(error))).into_iter().collect()
-    }
-
-    /// Stops a worker that failed, fails exactly the calls it held, and dispatches on.
-    fn fail_worker(&mut self, index: usize, error: TaskError) -> Vec<Settlement> {
-        let slot = &mut self.slots[index];
-        if let Some(link) = slot.link.take() {
-            link.terminate();
-        }
-        slot.state = WorkerState::Crashed;
-        slot.in_flight = 0;
-        let mut settled: Vec<Settlement> = self
-            .queue
-            .drain_in_flight(|c| c.worker == index)
-            .into_iter()
-            .filter_map(|call| call.settle(Err(error.clone())))
-            .collect();
-        settled.extend(self.pump());
-        settled
     }
 
     fn remote_error(&self, method: &str, remote: RemoteError) -> TaskError {
@@ -472,7 +498,7 @@ impl State {
         }
     }
 
-    fn start_error(&self, worker_index: usize, cause: String) -> TaskError {
+    pub(super) fn start_error(&self, worker_index: usize, cause: String) -> TaskError {
         TaskError::WorkerStart {
             task_id: self.task_id.clone(),
             worker_index,
@@ -510,6 +536,19 @@ impl State {
             queue_policy: self.config.queue_policy,
             total_dispatched: self.total_dispatched,
             active_workers: self.slots.iter().filter(|s| s.link.is_some()).count(),
+            pool_size: self.slots.len(),
+            status: if self.halted.is_some() {
+                TaskStatus::Halted
+            } else if self.paused {
+                TaskStatus::Paused
+            } else if counts.waiting + counts.pending + counts.in_flight > 0 {
+                TaskStatus::Active
+            } else {
+                TaskStatus::Idle
+            },
+            init: self.config.init,
+            crash_policy: self.config.crash_policy,
+            last_crash: self.last_crash.clone(),
             workers: self
                 .slots
                 .iter()

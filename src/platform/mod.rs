@@ -24,6 +24,7 @@ pub(crate) enum Platform {
     #[cfg(target_arch = "wasm32")]
     Browser,
     /// A clock that moves only when advanced (tests, and native builds, where it never moves).
+    #[cfg_attr(all(target_arch = "wasm32", not(any(test, feature = "testing"))), allow(dead_code))]
     Virtual(VirtualClock),
 }
 
@@ -49,6 +50,23 @@ impl Platform {
         return Platform::Browser;
         #[cfg(not(target_arch = "wasm32"))]
         Platform::Virtual(VirtualClock::new())
+    }
+
+    /// Milliseconds on this platform's clock: `performance.now()` in the browser (0
+    /// where there is no `performance`), the virtual time in tests.
+    pub(crate) fn now_ms(&self) -> f64 {
+        match self {
+            #[cfg(target_arch = "wasm32")]
+            Platform::Browser => {
+                use wasm_bindgen::{JsCast, JsValue};
+                let performance = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"));
+                performance
+                    .ok()
+                    .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+                    .map_or(0.0, |p| p.now())
+            }
+            Platform::Virtual(clock) => clock.now().as_secs_f64() * 1000.0,
+        }
     }
 
     /// Runs `callback` once after `after`, unless the returned timer is dropped first.

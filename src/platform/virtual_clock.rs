@@ -35,6 +35,7 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     /// A clock at zero with no timers.
+    #[cfg_attr(all(target_arch = "wasm32", not(any(test, feature = "testing"))), allow(dead_code))]
     pub fn new() -> Self {
         Self::default()
     }
@@ -49,6 +50,7 @@ impl VirtualClock {
         self.state.borrow().timers.len()
     }
 
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     /// Moves time forward by `by`, firing every timer due up to the new time, including
     /// timers that firing callbacks set within that span.
     pub fn advance(&self, by: Duration) {

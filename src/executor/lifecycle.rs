@@ -1,0 +1,199 @@
+//! Worker lifecycle: crashes and their policy, restarts after backoff, halting,
+//! `start_workers` / `stop_workers`, eager start and the idle stop.
+//!
+//! Every function here runs inside a state transition (see `pool::transition`) and
+//! returns the calls it settled; none of them talks to a caller directly.
+
+use std::cell::RefCell;
+use std::rc::Weak;
+
+use super::crash::{CrashPolicy, CrashRecord};
+use super::pool::{Call, Settlement, State, transition};
+use crate::error::TaskError;
+use crate::snapshot::WorkerState;
+
+impl State {
+    /// A worker died (crash, failed start, broken protocol): stop it, apply the crash
+    /// policy to the calls it held, and restart it after a backoff or halt the task.
+    pub(super) fn on_crash(&mut self, index: usize, error: TaskError, cause: String) -> Vec<Settlement> {
+        let slot = &mut self.slots[index];
+        if let Some(link) = slot.link.take() {
+            link.terminate();
+        }
+        slot.state = WorkerState::Crashed;
+        slot.in_flight = 0;
+        self.last_crash = Some(CrashRecord {
+            at_ms: self.platform.now_ms(),
+            worker_index: index,
+            cause,
+        });
+        let policy = self
+            .crashes
+            .record(self.config.crash_policy, self.config.crash_max_retries);
+        let held = self.queue.drain_in_flight(|call| call.worker == index);
+        let mut settled: Vec<Settlement> = Vec::new();
+        match policy {
+            CrashPolicy::RestartFailInFlight => {
+                settled.extend(held.into_iter().filter_map(|call| call.settle(Err(error.clone()))));
+                self.schedule_restart(index);
+            }
+            CrashPolicy::RestartRequeueInFlight => {
+                self.requeue(held);
+                self.schedule_restart(index);
+            }
+            CrashPolicy::FailTask => {
+                settled.extend(held.into_iter().filter_map(|call| call.settle(Err(error.clone()))));
+                settled.extend(self.halt(error));
+                return settled;
+            }
+        }
+        settled.extend(self.pump());
+        settled
+    }
+
+    /// Puts calls back at the front of the queue, as Atelier does: each goes in front of
+    /// the last, so several requeued calls run again in reverse order. Calls whose
+    /// caller is gone or already answered (aborted, timed out) are dropped instead.
+    pub(super) fn requeue(&mut self, calls: Vec<Call>) {
+        for mut call in calls {
+            if call.caller_gone() {
+                call.stop_listening();
+            } else {
+                self.queue.requeue_front(call);
+            }
+        }
+    }
+
+    /// Fails every call with the crash error, stops every worker, and refuses new calls
+    /// with that error until `start_workers`.
+    fn halt(&mut self, error: TaskError) -> Vec<Settlement> {
+        self.halted = Some(error.clone());
+        self.terminate_all();
+        self.queue
+            .drain_all()
+            .into_iter()
+            .filter_map(|call| call.settle(Err(error.clone())))
+            .collect()
+    }
+
+    fn schedule_restart(&mut self, index: usize) {
+        if self.disposed || self.paused || self.halted.is_some() {
+            return;
+        }
+        let delay = self.crashes.next_restart_delay();
+        let executor = self.me.clone();
+        let timer = self.platform.set_timer(delay, move || restart_later(&executor, index));
+        self.slots[index].restart = Some(timer);
+    }
+
+    /// The backoff of slot `index` is over: respawn its worker now (even for a lazy task).
+    fn restart(&mut self, index: usize) -> Vec<Settlement> {
+        self.slots[index].restart = None;
+        if self.disposed || self.paused || self.halted.is_some() {
+            return Vec::new();
+        }
+        // If even the spawn fails, the slot stays empty and the next call retries it.
+        if self.ensure_worker(index).is_err() {
+            self.slots[index].state = WorkerState::Crashed;
+        }
+        self.pump()
+    }
+
+    /// Spawns every slot that has no worker (eager start).
+    pub(super) fn spawn_all(&mut self) -> Vec<Settlement> {
+        for index in 0..self.slots.len() {
+            if self.slots[index].link.is_none() && self.ensure_worker(index).is_err() {
+                self.slots[index].state = WorkerState::Crashed;
+            }
+        }
+        Vec::new()
+    }
+
+    /// Terminates every worker and forgets pending restarts; slots that crashed keep
+    /// saying so, the others say stopped.
+    pub(super) fn terminate_all(&mut self) {
+        for slot in &mut self.slots {
+            if let Some(link) = slot.link.take() {
+                link.terminate();
+                slot.state = WorkerState::Stopped;
+            }
+            slot.restart = None;
+            slot.in_flight = 0;
+        }
+    }
+
+    fn clear_crash_flags(&mut self) {
+        for slot in &mut self.slots {
+            if slot.state == WorkerState::Crashed {
+                slot.state = WorkerState::Stopped;
+            }
+        }
+    }
+
+    pub(super) fn stop_workers(&mut self) -> Vec<Settlement> {
+        if self.disposed {
+            return Vec::new();
+        }
+        self.paused = true;
+        self.idle_timer = None;
+        let running = self.queue.drain_in_flight(|_| true);
+        self.requeue(running);
+        self.crashes.reset();
+        self.terminate_all();
+        self.clear_crash_flags();
+        Vec::new()
+    }
+
+    pub(super) fn start_workers(&mut self) -> Vec<Settlement> {
+        if self.disposed {
+            return Vec::new();
+        }
+        if self.halted.take().is_some() {
+            self.crashes.reset();
+            self.clear_crash_flags();
+        }
+        self.paused = false;
+        if self.config.init == crate::config::InitMode::Eager {
+            self.spawn_all();
+        }
+        self.pump()
+    }
+
+    /// Arms the idle timer when the task goes idle, and disarms it when it gets busy.
+    pub(super) fn track_idle(&mut self) {
+        let counts = self.queue.counts();
+        let idle = counts.waiting == 0 && counts.pending == 0 && counts.in_flight == 0;
+        if idle && !self.was_idle && !self.paused && !self.disposed {
+            if let Some(after) = self.config.idle_timeout {
+                let executor = self.me.clone();
+                self.idle_timer = Some(self.platform.set_timer(after, move || idle_stop_later(&executor)));
+            }
+        } else if !idle {
+            self.idle_timer = None;
+        }
+        self.was_idle = idle;
+    }
+
+    /// The idle timer fired: stop the workers; they return when a call needs them.
+    fn idle_stop(&mut self) -> Vec<Settlement> {
+        self.idle_timer = None;
+        if self.was_idle && !self.paused && !self.disposed {
+            self.crashes.reset();
+            self.terminate_all();
+            self.clear_crash_flags();
+        }
+        Vec::new()
+    }
+}
+
+fn restart_later(executor: &Weak<RefCell<State>>, index: usize) {
+    if let Some(state) = executor.upgrade() {
+        transition(&state, |state| state.restart(index));
+    }
+}
+
+fn idle_stop_later(executor: &Weak<RefCell<State>>) {
+    if let Some(state) = executor.upgrade() {
+        transition(&state, State::idle_stop);
+    }
+}
