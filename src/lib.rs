@@ -67,6 +67,7 @@ mod reactive;
 mod runtime;
 mod snapshot;
 mod task;
+mod telemetry;
 mod transport;
 mod worker;
 
@@ -83,6 +84,7 @@ pub use reactive::{
 pub use runtime::TaskRuntime;
 pub use snapshot::{RuntimeSnapshot, Subscription, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
 pub use task::{CallOptions, Task, TaskCall};
+pub use telemetry::{LatencySummary, TelemetrySummary};
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
 pub use worker::{Registry, TaskContext, serve};

@@ -166,6 +166,12 @@ impl Task {
         self.executor.start_workers();
     }
 
+    /// Outcome counts and run-time / queue-wait percentiles since the task was defined
+    /// (bounded memory; percentiles within 1 %, see [`TelemetrySummary`](crate::TelemetrySummary)).
+    pub fn telemetry(&self) -> crate::TelemetrySummary {
+        self.executor.telemetry()
+    }
+
     /// This task's current snapshot.
     pub fn snapshot(&self) -> TaskSnapshot {
         self.executor.snapshot()

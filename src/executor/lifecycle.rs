@@ -59,6 +59,7 @@ impl State {
             if call.caller_gone() {
                 call.stop_listening();
             } else {
+                call.enqueued_at = self.platform.now_ms();
                 self.queue.requeue_front(call);
             }
         }

@@ -13,6 +13,7 @@ use crate::error::TaskError;
 use crate::platform::{Platform, Timer};
 use crate::queue::{Admission, CallPhase, DispatchQueue};
 use crate::snapshot::{SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
+use crate::telemetry::{LatencyHistogram, TelemetrySummary};
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
 /// A successful reply: the whole frame, and where the encoded output starts in it.
@@ -47,6 +48,10 @@ pub(super) struct Call {
     /// The call's deadline; dropping it cancels the timer.
     deadline: Option<Timer>,
     pub(super) worker: usize,
+    /// When the current attempt entered the queue (admission or requeue), in clock ms.
+    pub(super) enqueued_at: f64,
+    /// When the current attempt was sent to its worker, in clock ms.
+    dispatched_at: f64,
 }
 
 /// Why a call is being cancelled.
@@ -104,6 +109,7 @@ pub(super) struct State {
     /// Set when a crash halts the task: every call fails with this error until `start_workers`.
     pub(super) halted: Option<TaskError>,
     pub(super) crashes: CrashTracker,
+    telemetry: TaskTelemetry,
     pub(super) last_crash: Option<CrashRecord>,
     /// Armed when the task goes idle, if it has an idle timeout.
     pub(super) idle_timer: Option<Timer>,
@@ -141,6 +147,7 @@ impl Executor {
                 paused: false,
                 halted: None,
                 crashes: CrashTracker::default(),
+                telemetry: TaskTelemetry::default(),
                 last_crash: None,
                 idle_timer: None,
                 was_idle: true,
@@ -175,6 +182,10 @@ impl Executor {
 
     pub(crate) fn snapshot(&self) -> TaskSnapshot {
         self.state.borrow().snapshot()
+    }
+
+    pub(crate) fn telemetry(&self) -> TelemetrySummary {
+        self.state.borrow().telemetry.summary()
     }
 
     /// Admits a call and dispatches whatever can run now. An abort of `signal`, or the
@@ -228,6 +239,8 @@ impl Executor {
                 abort,
                 deadline,
                 worker: 0,
+                enqueued_at: state.platform.now_ms(),
+                dispatched_at: 0.0,
             });
             let mut settled = Vec::new();
             match admission {
@@ -277,6 +290,9 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
         let mut state = state.borrow_mut();
         let settlements = change(&mut state);
         state.track_idle();
+        for (_, result) in &settlements {
+            state.telemetry.count(result);
+        }
         (settlements, state.snapshot(), state.hub.clone(), state.disposed)
     };
     for (reply, result) in settlements {
@@ -336,6 +352,8 @@ impl State {
                 Ok(()) => {
                     self.slots[index].in_flight += 1;
                     self.total_dispatched += 1;
+                    call.dispatched_at = self.platform.now_ms();
+                    self.telemetry.queue_wait.record(call.dispatched_at - call.enqueued_at);
                     self.queue.push_in_flight(call);
                 }
                 Err(cause) => {
@@ -434,6 +452,9 @@ impl State {
         let slot = &mut self.slots[index];
         slot.in_flight = slot.in_flight.saturating_sub(1);
         slot.completed += 1;
+        self.telemetry
+            .run_time
+            .record(self.platform.now_ms() - done.dispatched_at);
         let result = result.map_err(|remote| self.remote_error(done.method, remote));
         let mut settled: Vec<Settlement> = done.settle(result).into_iter().collect();
         settled.extend(self.pump());
@@ -560,6 +581,41 @@ impl State {
                     completed: slot.completed,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// Outcome counts and latency histograms of one task.
+#[derive(Default)]
+struct TaskTelemetry {
+    succeeded: u64,
+    failed: u64,
+    canceled: u64,
+    rejected: u64,
+    run_time: LatencyHistogram,
+    queue_wait: LatencyHistogram,
+}
+
+impl TaskTelemetry {
+    /// Counts how a call ended; calls rejected by `dispose` are not counted, as in Atelier.
+    fn count(&mut self, result: &Result<Output, TaskError>) {
+        match result {
+            Ok(_) => self.succeeded += 1,
+            Err(TaskError::Aborted { .. } | TaskError::Timeout { .. }) => self.canceled += 1,
+            Err(TaskError::QueueFull { .. }) => self.rejected += 1,
+            Err(TaskError::Disposed { .. }) => {}
+            Err(_) => self.failed += 1,
+        }
+    }
+
+    fn summary(&self) -> TelemetrySummary {
+        TelemetrySummary {
+            succeeded: self.succeeded,
+            failed: self.failed,
+            canceled: self.canceled,
+            rejected: self.rejected,
+            run_time: self.run_time.summary(),
+            queue_wait: self.queue_wait.summary(),
         }
     }
 }

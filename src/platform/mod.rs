@@ -17,6 +17,17 @@ pub(crate) use timer::Timeout;
 pub use virtual_clock::VirtualClock;
 use virtual_clock::VirtualTimer;
 
+#[cfg(target_arch = "wasm32")]
+thread_local! {
+    /// The global scope's `performance`, looked up once (window or worker alike).
+    static PERFORMANCE: Option<web_sys::Performance> = {
+        use wasm_bindgen::{JsCast, JsValue};
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"))
+            .ok()
+            .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
+    };
+}
+
 /// Where time comes from.
 #[derive(Clone)]
 pub(crate) enum Platform {
@@ -57,14 +68,7 @@ impl Platform {
     pub(crate) fn now_ms(&self) -> f64 {
         match self {
             #[cfg(target_arch = "wasm32")]
-            Platform::Browser => {
-                use wasm_bindgen::{JsCast, JsValue};
-                let performance = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance"));
-                performance
-                    .ok()
-                    .and_then(|p| p.dyn_into::<web_sys::Performance>().ok())
-                    .map_or(0.0, |p| p.now())
-            }
+            Platform::Browser => PERFORMANCE.with(|performance| performance.as_ref().map_or(0.0, |p| p.now())),
             Platform::Virtual(clock) => clock.now().as_secs_f64() * 1000.0,
         }
     }

@@ -127,17 +127,23 @@ impl SimTransport {
     /// Delivers handshakes, runs handlers and delivers replies until nothing is left
     /// to do. Handlers that never finish simply stay pending.
     pub fn run_until_idle(&self) {
-        loop {
-            self.start_handlers();
-            self.shared.executor.borrow_mut().run_until_stalled();
-            let deliveries = self.collect_events();
-            if deliveries.is_empty() && !self.has_inbox() {
-                return;
-            }
-            for (sink, event) in deliveries {
-                sink(event);
-            }
+        while self.step() {}
+    }
+
+    /// One round: every live worker takes the frames already in its inbox, runs their
+    /// handlers as far as they go, and its handshake and replies are delivered. Frames
+    /// the runtime posts during the round wait for the next one. Returns whether
+    /// anything happened.
+    pub fn step(&self) -> bool {
+        let had_inbox = self.has_inbox();
+        self.start_handlers();
+        self.shared.executor.borrow_mut().run_until_stalled();
+        let deliveries = self.collect_events();
+        let happened = had_inbox || !deliveries.is_empty();
+        for (sink, event) in deliveries {
+            sink(event);
         }
+        happened
     }
 
     fn has_inbox(&self) -> bool {
