@@ -61,6 +61,7 @@ mod config;
 mod error;
 mod executor;
 mod method;
+mod parallel_limit;
 mod platform;
 mod queue;
 mod reactive;
@@ -76,6 +77,10 @@ pub use config::{DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, Ta
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use executor::{CrashPolicy, CrashRecord};
 pub use method::TaskMethod;
+pub use parallel_limit::{
+    ErrorPolicy, IsAbort, ParallelLimit, ParallelLimitError, ParallelLimitOptions, ParallelLimitSettled, Settled,
+    parallel_limit, parallel_limit_settled,
+};
 pub use platform::{hardware_concurrency, is_worker_scope};
 pub use queue::{CallPhase, QueuePolicy};
 pub use reactive::{
