@@ -4,6 +4,7 @@
 //! - `cargo xtask demo`:  setup, then serves the playground on http://127.0.0.1:3000.
 //! - `cargo xtask test`:  setup, then lints and runs every suite: native, wasm in
 //!   headless Chromium, and Playwright against the built playground.
+//! - `cargo xtask bench`: the native benchmarks of the scheduler core (not a test).
 //!
 //! Every step prints the command it runs; the first failure stops the run with a
 //! non-zero exit code.
@@ -33,7 +34,19 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "demo" => setup().and_then(|()| demo()),
         "test" => setup().and_then(|()| test()),
-        _ => Err("usage: cargo xtask <setup|demo|test>".into()),
+        "bench" => run(&mut command(
+            "cargo",
+            &[
+                "bench",
+                "--package",
+                "leptos_atelier",
+                "--bench",
+                "core",
+                "--features",
+                "testing",
+            ],
+        )),
+        _ => Err("usage: cargo xtask <setup|demo|test|bench>".into()),
     };
     match outcome {
         Ok(()) => {
@@ -295,7 +308,16 @@ fn test() -> Result {
     run(&mut command("cargo", &["fmt", "--all", "--check"]))?;
     run(&mut command(
         "cargo",
-        &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--features",
+            "leptos_atelier/testing",
+            "--",
+            "-D",
+            "warnings",
+        ],
     ))?;
     run(&mut command(
         "cargo",
