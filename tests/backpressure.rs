@@ -2,21 +2,9 @@
 //! cases 4–7, through the whole executor): who waits, who is refused, who is evicted.
 
 mod common;
-use common::settled;
+use common::{Echo, settled};
 use leptos_atelier::testing::SimTransport;
-use leptos_atelier::{
-    HandlerError, QueuePolicy, Registry, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime,
-};
-
-struct Echo;
-impl TaskMethod for Echo {
-    const NAME: &'static str = "echo";
-    type Input = String;
-    type Output = String;
-    async fn run(input: String, _: TaskContext) -> Result<String, HandlerError> {
-        Ok(input)
-    }
-}
+use leptos_atelier::{QueuePolicy, Registry, TaskConfig, TaskError, TaskRuntime};
 
 /// A pool of one worker, one call in flight, one pending.
 fn one_and_one(policy: QueuePolicy) -> (SimTransport, leptos_atelier::Task) {

@@ -2,23 +2,10 @@
 //! whole executor, on simulated workers that only move when the test says so).
 
 mod common;
-use common::settled;
+use common::{Echo, settled};
 use futures_util::FutureExt;
 use leptos_atelier::testing::SimTransport;
-use leptos_atelier::{
-    AbortController, CallOptions, HandlerError, Registry, Task, TaskConfig, TaskContext, TaskError, TaskMethod,
-    TaskRuntime,
-};
-
-struct Echo;
-impl TaskMethod for Echo {
-    const NAME: &'static str = "echo";
-    type Input = String;
-    type Output = String;
-    async fn run(input: String, _: TaskContext) -> Result<String, HandlerError> {
-        Ok(input)
-    }
-}
+use leptos_atelier::{AbortController, CallOptions, Registry, Task, TaskConfig, TaskError, TaskRuntime};
 
 fn setup(config: TaskConfig) -> (SimTransport, TaskRuntime, Task) {
     let sim = SimTransport::new(|| Registry::new().method::<Echo>());

@@ -4,22 +4,10 @@
 use std::time::Duration;
 
 mod common;
-use common::settled;
+use common::{Echo, settled};
 use futures_util::FutureExt;
 use leptos_atelier::testing::SimTransport;
-use leptos_atelier::{
-    CallOptions, CallPhase, HandlerError, Registry, Task, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime,
-};
-
-struct Echo;
-impl TaskMethod for Echo {
-    const NAME: &'static str = "echo";
-    type Input = String;
-    type Output = String;
-    async fn run(input: String, _: TaskContext) -> Result<String, HandlerError> {
-        Ok(input)
-    }
-}
+use leptos_atelier::{CallOptions, CallPhase, Registry, Task, TaskConfig, TaskError, TaskRuntime};
 
 const MS: Duration = Duration::from_millis(1);
 
