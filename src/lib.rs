@@ -59,6 +59,7 @@ mod abort;
 mod codec;
 mod config;
 mod error;
+mod events;
 mod executor;
 mod method;
 mod parallel_limit;
@@ -75,6 +76,7 @@ mod worker;
 pub use abort::{AbortController, AbortSignal, AbortTaskController};
 pub use config::{DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
+pub use events::{EventSubscription, MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
 pub use executor::{CrashPolicy, CrashRecord};
 pub use method::TaskMethod;
 pub use parallel_limit::{

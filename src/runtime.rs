@@ -6,6 +6,7 @@ use std::rc::Rc;
 use crate::abort::AbortTaskController;
 use crate::config::TaskConfig;
 use crate::error::ConfigError;
+use crate::events::{EventBus, EventSubscription, RuntimeEvent};
 use crate::executor::Executor;
 use crate::platform::Platform;
 use crate::snapshot::{RuntimeSnapshot, SnapshotHub, Subscription};
@@ -37,6 +38,7 @@ struct Inner {
     transport: Rc<dyn Transport>,
     platform: Platform,
     aborts: AbortTaskController,
+    events: Rc<EventBus>,
     defined: Cell<u64>,
 }
 
@@ -71,6 +73,7 @@ impl TaskRuntime {
                 transport,
                 platform,
                 aborts: AbortTaskController::default(),
+                events: Rc::default(),
                 defined: Cell::new(0),
             }),
         }
@@ -91,6 +94,7 @@ impl TaskRuntime {
             self.inner.transport.clone(),
             self.inner.platform.clone(),
             &self.inner.hub,
+            self.inner.events.clone(),
         );
         Ok(Task::new(executor, self.inner.aborts.clone()))
     }
@@ -128,6 +132,30 @@ impl TaskRuntime {
     /// ```
     pub fn subscribe(&self, listener: impl Fn(&RuntimeSnapshot) + 'static) -> Subscription {
         self.inner.hub.subscribe(Rc::new(listener))
+    }
+
+    /// Calls `listener` with every [`RuntimeEvent`] of every task of this runtime, in
+    /// emission order, synchronously after each transition (see the [`events`
+    /// table](crate::RuntimeEvent) for names). With no subscriber no event is built.
+    /// Dropping the [`EventSubscription`] ends it.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use leptos_atelier::{RuntimeEvent, TaskConfig, TaskRuntime};
+    ///
+    /// let runtime = TaskRuntime::new();
+    /// let names = Rc::new(RefCell::new(Vec::new()));
+    /// let log = names.clone();
+    /// let _events = runtime.subscribe_events(move |event| match event {
+    ///     RuntimeEvent::Metric(metric) => log.borrow_mut().push(metric.name),
+    ///     _ => {}
+    /// });
+    /// let task = runtime.define(TaskConfig::singleton("app_workers")).unwrap();
+    /// task.dispose();
+    /// assert_eq!(*names.borrow(), ["workers.active"]);
+    /// ```
+    pub fn subscribe_events(&self, listener: impl Fn(&RuntimeEvent) + 'static) -> EventSubscription {
+        self.inner.events.subscribe(Rc::new(listener))
     }
 }
 

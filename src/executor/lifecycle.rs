@@ -8,8 +8,9 @@ use std::cell::RefCell;
 use std::rc::Weak;
 
 use super::crash::{CrashPolicy, CrashRecord};
-use super::pool::{Call, Settlement, State, transition};
+use super::pool::{Call, Scope, Settlement, State, transition};
 use crate::error::TaskError;
+use crate::events::MetricKind;
 use crate::snapshot::WorkerState;
 
 impl State {
@@ -22,6 +23,8 @@ impl State {
         }
         slot.state = WorkerState::Crashed;
         slot.in_flight = 0;
+        self.metric(MetricKind::Counter, "worker.crash.total", 1.0, Scope::Worker(index));
+        self.report_active_workers();
         self.last_crash = Some(CrashRecord {
             at_ms: self.platform.now_ms(),
             worker_index: index,
@@ -38,7 +41,10 @@ impl State {
                 self.schedule_restart(index);
             }
             CrashPolicy::RestartRequeueInFlight => {
-                self.requeue(held);
+                let requeued = self.requeue(held);
+                if requeued > 0 {
+                    self.metric(MetricKind::Counter, "task.requeue.total", requeued as f64, Scope::Task);
+                }
                 self.schedule_restart(index);
             }
             CrashPolicy::FailTask => {
@@ -54,15 +60,19 @@ impl State {
     /// Puts calls back at the front of the queue, as Atelier does: each goes in front of
     /// the last, so several requeued calls run again in reverse order. Calls whose
     /// caller is gone or already answered (aborted, timed out) are dropped instead.
-    pub(super) fn requeue(&mut self, calls: Vec<Call>) {
+    /// Returns how many went back.
+    pub(super) fn requeue(&mut self, calls: Vec<Call>) -> usize {
+        let mut requeued = 0;
         for mut call in calls {
             if call.caller_gone() {
                 call.stop_listening();
             } else {
                 call.enqueued_at = self.platform.now_ms();
                 self.queue.requeue_front(call);
+                requeued += 1;
             }
         }
+        requeued
     }
 
     /// Fails every call with the crash error, stops every worker, and refuses new calls
@@ -113,14 +123,17 @@ impl State {
     /// Terminates every worker and forgets pending restarts; slots that crashed keep
     /// saying so, the others say stopped.
     pub(super) fn terminate_all(&mut self) {
-        for slot in &mut self.slots {
+        for index in 0..self.slots.len() {
+            let slot = &mut self.slots[index];
+            slot.restart = None;
+            slot.in_flight = 0;
             if let Some(link) = slot.link.take() {
                 link.terminate();
                 slot.state = WorkerState::Stopped;
+                self.metric(MetricKind::Counter, "worker.terminate.total", 1.0, Scope::Worker(index));
             }
-            slot.restart = None;
-            slot.in_flight = 0;
         }
+        self.report_active_workers();
     }
 
     fn clear_crash_flags(&mut self) {
@@ -138,6 +151,7 @@ impl State {
         self.paused = true;
         self.idle_timer = None;
         let running = self.queue.drain_in_flight(|_| true);
+        // Unlike a crash, a stop does not report requeued calls.
         self.requeue(running);
         self.crashes.reset();
         self.terminate_all();

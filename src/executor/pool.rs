@@ -10,8 +10,9 @@ use crate::abort::{AbortSignal, ListenerId};
 use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
 use crate::config::{InitMode, ResolvedConfig};
 use crate::error::TaskError;
+use crate::events::{EventBus, MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
 use crate::platform::{Platform, Timer};
-use crate::queue::{Admission, CallPhase, DispatchQueue};
+use crate::queue::{Admission, CallPhase, DispatchQueue, QueueCounts};
 use crate::snapshot::{SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
 use crate::telemetry::{LatencyHistogram, TelemetrySummary};
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
@@ -30,7 +31,14 @@ impl Output {
 }
 
 type Reply = oneshot::Sender<Result<Output, TaskError>>;
-pub(super) type Settlement = (Reply, Result<Output, TaskError>);
+/// A caller's answer, sent once the state is released; `started_at` (clock ms) is set
+/// for calls that count in telemetry and events (not for ones refused because the task
+/// was disposed or halted).
+pub(super) struct Settlement {
+    reply: Reply,
+    result: Result<Output, TaskError>,
+    started_at: Option<f64>,
+}
 
 /// One call, from admission until it settles.
 pub(super) struct Call {
@@ -48,6 +56,8 @@ pub(super) struct Call {
     /// The call's deadline; dropping it cancels the timer.
     deadline: Option<Timer>,
     pub(super) worker: usize,
+    /// When the call was made, in clock ms.
+    started_at: f64,
     /// When the current attempt entered the queue (admission or requeue), in clock ms.
     pub(super) enqueued_at: f64,
     /// When the current attempt was sent to its worker, in clock ms.
@@ -66,7 +76,12 @@ impl Call {
     /// caller was already answered.
     pub(super) fn settle(mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
-        self.reply.take().map(|reply| (reply, result))
+        let started_at = Some(self.started_at);
+        self.reply.take().map(|reply| Settlement {
+            reply,
+            result,
+            started_at,
+        })
     }
 
     /// Detaches the abort listener and the deadline timer.
@@ -110,6 +125,11 @@ pub(super) struct State {
     pub(super) halted: Option<TaskError>,
     pub(super) crashes: CrashTracker,
     telemetry: TaskTelemetry,
+    bus: Rc<EventBus>,
+    /// Events of the current transition, delivered once it releases the state.
+    emitted: Vec<RuntimeEvent>,
+    /// The queue counts last reported as gauges.
+    reported_counts: QueueCounts,
     pub(super) last_crash: Option<CrashRecord>,
     /// Armed when the task goes idle, if it has an idle timeout.
     pub(super) idle_timer: Option<Timer>,
@@ -133,6 +153,7 @@ impl Executor {
         transport: Rc<dyn Transport>,
         platform: Platform,
         hub: &Rc<SnapshotHub>,
+        bus: Rc<EventBus>,
     ) -> Self {
         let state = Rc::new_cyclic(|me| {
             RefCell::new(State {
@@ -148,6 +169,9 @@ impl Executor {
                 halted: None,
                 crashes: CrashTracker::default(),
                 telemetry: TaskTelemetry::default(),
+                bus,
+                emitted: Vec::new(),
+                reported_counts: QueueCounts::default(),
                 last_crash: None,
                 idle_timer: None,
                 was_idle: true,
@@ -200,21 +224,29 @@ impl Executor {
     ) -> oneshot::Receiver<Result<Output, TaskError>> {
         let (reply, receiver) = oneshot::channel();
         self.transition(|state| {
-            if state.disposed {
-                return vec![(reply, Err(state.disposed_error()))];
-            }
-            if let Some(halt) = &state.halted {
-                return vec![(reply, Err(halt.clone()))];
-            }
-            if signal.as_ref().is_some_and(AbortSignal::is_aborted) {
-                return vec![(reply, Err(state.cancel_error(Cancel::Aborted, key, CallPhase::Waiting)))];
-            }
+            let now = state.platform.now_ms();
             let timeout = timeout.or(state.config.timeout);
-            if let Some(after) = timeout.filter(|after| after.is_zero()) {
-                return vec![(
+            let refusal = if state.disposed {
+                Some((state.disposed_error(), None))
+            } else if let Some(halt) = &state.halted {
+                Some((halt.clone(), None))
+            } else if signal.as_ref().is_some_and(AbortSignal::is_aborted) {
+                Some((
+                    state.cancel_error(Cancel::Aborted, key.clone(), CallPhase::Waiting),
+                    Some(now),
+                ))
+            } else {
+                timeout.filter(|after| after.is_zero()).map(|after| {
+                    let error = state.cancel_error(Cancel::TimedOut(after), key.clone(), CallPhase::Waiting);
+                    (error, Some(now))
+                })
+            };
+            if let Some((error, started_at)) = refusal {
+                return vec![Settlement {
                     reply,
-                    Err(state.cancel_error(Cancel::TimedOut(after), key, CallPhase::Waiting)),
-                )];
+                    result: Err(error),
+                    started_at,
+                }];
             }
             let id = state.next_call;
             state.next_call += 1;
@@ -239,7 +271,8 @@ impl Executor {
                 abort,
                 deadline,
                 worker: 0,
-                enqueued_at: state.platform.now_ms(),
+                started_at: now,
+                enqueued_at: now,
                 dispatched_at: 0.0,
             });
             let mut settled = Vec::new();
@@ -286,26 +319,110 @@ impl Executor {
 }
 
 pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
-    let (settlements, snapshot, hub, disposed) = {
+    let (settlements, snapshot, hub, disposed, bus, events) = {
         let mut state = state.borrow_mut();
         let settlements = change(&mut state);
         state.track_idle();
-        for (_, result) in &settlements {
-            state.telemetry.count(result);
+        for settlement in &settlements {
+            state.record_outcome(settlement);
         }
-        (settlements, state.snapshot(), state.hub.clone(), state.disposed)
+        state.report_queue_counts();
+        let events = std::mem::take(&mut state.emitted);
+        let snapshot = state.snapshot();
+        (
+            settlements,
+            snapshot,
+            state.hub.clone(),
+            state.disposed,
+            state.bus.clone(),
+            events,
+        )
     };
-    for (reply, result) in settlements {
+    for settlement in settlements {
         // A caller that dropped its future no longer wants the result.
-        let _ = reply.send(result);
+        let _ = settlement.reply.send(settlement.result);
     }
     if !disposed && let Some(hub) = hub.upgrade() {
         hub.publish(snapshot.clone());
     }
+    bus.deliver(events);
     snapshot.task_id
 }
 
+/// Which attributes a metric carries.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Scope {
+    Task,
+    Queue,
+    Worker(usize),
+}
+
 impl State {
+    /// Queues a metric for delivery after this transition (nothing if nobody listens).
+    pub(super) fn metric(&mut self, kind: MetricKind, name: &'static str, value: f64, scope: Scope) {
+        if !self.bus.is_listening() {
+            return;
+        }
+        let queue = matches!(scope, Scope::Queue).then_some(QueueAttrs {
+            policy: self.config.queue_policy,
+            max_in_flight: self.config.max_in_flight,
+            max_depth: self.config.max_queue_depth,
+        });
+        self.emitted.push(RuntimeEvent::Metric(MetricEvent {
+            kind,
+            name,
+            value,
+            ts_ms: self.platform.now_ms(),
+            task_id: self.task_id.clone(),
+            task_type: self.config.kind,
+            task_name: self.config.name.clone(),
+            queue,
+            worker_index: match scope {
+                Scope::Worker(index) => Some(index),
+                Scope::Task | Scope::Queue => None,
+            },
+        }));
+    }
+
+    pub(super) fn report_active_workers(&mut self) {
+        let active = self.slots.iter().filter(|slot| slot.link.is_some()).count();
+        self.metric(MetricKind::Gauge, "workers.active", active as f64, Scope::Task);
+    }
+
+    /// The three queue gauges, when the counts changed.
+    fn report_queue_counts(&mut self) {
+        let counts = self.queue.counts();
+        if counts == self.reported_counts {
+            return;
+        }
+        self.reported_counts = counts;
+        for (name, value) in [
+            ("queue.in_flight", counts.in_flight),
+            ("queue.pending", counts.pending),
+            ("queue.waiting", counts.waiting),
+        ] {
+            self.metric(MetricKind::Gauge, name, value as f64, Scope::Queue);
+        }
+    }
+
+    /// Telemetry and outcome metrics of one answered call.
+    fn record_outcome(&mut self, settlement: &Settlement) {
+        let Some(started_at) = settlement.started_at else {
+            return;
+        };
+        let (counter, scope) = match &settlement.result {
+            Ok(_) => ("task.success.total", Scope::Task),
+            Err(TaskError::Disposed { .. }) => return,
+            Err(TaskError::Aborted { .. } | TaskError::Timeout { .. }) => ("task.canceled.total", Scope::Task),
+            Err(TaskError::QueueFull { .. }) => ("task.rejected.total", Scope::Queue),
+            Err(_) => ("task.failure.total", Scope::Task),
+        };
+        self.telemetry.count(&settlement.result);
+        self.metric(MetricKind::Counter, counter, 1.0, scope);
+        let duration = self.platform.now_ms() - started_at;
+        self.metric(MetricKind::Histogram, "task.duration_ms", duration, Scope::Task);
+    }
+
     fn disposed_error(&self) -> TaskError {
         TaskError::Disposed {
             task_id: self.task_id.clone(),
@@ -353,8 +470,11 @@ impl State {
                     self.slots[index].in_flight += 1;
                     self.total_dispatched += 1;
                     call.dispatched_at = self.platform.now_ms();
-                    self.telemetry.queue_wait.record(call.dispatched_at - call.enqueued_at);
+                    let wait = call.dispatched_at - call.enqueued_at;
+                    self.telemetry.queue_wait.record(wait);
                     self.queue.push_in_flight(call);
+                    self.metric(MetricKind::Counter, "task.dispatch.total", 1.0, Scope::Task);
+                    self.metric(MetricKind::Histogram, "queue.wait_ms", wait, Scope::Queue);
                 }
                 Err(cause) => {
                     let error = self.crash_error(index, format!("could not post the call: {cause}"));
@@ -395,6 +515,8 @@ impl State {
         slot.generation = generation;
         slot.link = Some(link);
         slot.state = WorkerState::Starting;
+        self.metric(MetricKind::Counter, "worker.spawn.total", 1.0, Scope::Worker(index));
+        self.report_active_workers();
         Ok(())
     }
 
@@ -475,9 +597,16 @@ impl State {
             return Vec::new();
         };
         call.stop_listening();
-        let (reply, key) = (call.reply.take(), call.key.clone());
+        let (reply, key, started_at) = (call.reply.take(), call.key.clone(), call.started_at);
         let error = self.cancel_error(why, key, CallPhase::InFlight);
-        reply.map(|reply| (reply, Err(error))).into_iter().collect()
+        reply
+            .map(|reply| Settlement {
+                reply,
+                result: Err(error),
+                started_at: Some(started_at),
+            })
+            .into_iter()
+            .collect()
     }
 
     fn remote_error(&self, method: &str, remote: RemoteError) -> TaskError {

@@ -1,0 +1,141 @@
+//! The runtime's event stream: metrics under Atelier's names, delivered synchronously.
+//!
+//! Every task of a runtime reports into one [`EventBus`]; subscribers
+//! ([`TaskRuntime::subscribe_events`](crate::TaskRuntime::subscribe_events)) are called
+//! in emission order, after the task has released its state, so they may read the
+//! runtime. With no subscriber, no event is even built. There is no buffering or
+//! replay. Metric names and meanings (Atelier §1.12.2):
+//!
+//! | name | kind | when |
+//! |---|---|---|
+//! | `queue.in_flight`, `queue.pending`, `queue.waiting` | gauge | a transition changed the queue's counts |
+//! | `task.dispatch.total` (1), `queue.wait_ms` | counter, histogram | an attempt is sent to a worker |
+//! | `task.success.total`, `task.failure.total`, `task.canceled.total` (1) | counter | a call ends (failure: not counting queue rejections) |
+//! | `task.duration_ms` | histogram | a call ends (from the call to its answer) |
+//! | `task.rejected.total` (1) | counter | the queue policy sheds a call |
+//! | `task.requeue.total` (n) | counter | a crash under the requeue policy put n > 0 calls back |
+//! | `worker.spawn.total`, `worker.crash.total`, `worker.terminate.total` (1) | counter | a worker starts, crashes, or is stopped by the runtime |
+//! | `workers.active` | gauge | after each of those |
+//!
+//! Calls rejected because the task was disposed or halted report nothing, as in Atelier.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use serde::Serialize;
+
+use crate::config::TaskKind;
+use crate::queue::QueuePolicy;
+
+/// What a metric measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetricKind {
+    /// A count of occurrences (the value is the increment).
+    Counter,
+    /// A level at this moment.
+    Gauge,
+    /// One sample of a distribution (milliseconds).
+    Histogram,
+}
+
+/// The queue settings attached to queue metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QueueAttrs {
+    /// `queue.policy`.
+    pub policy: QueuePolicy,
+    /// `queue.max_in_flight`.
+    pub max_in_flight: usize,
+    /// `queue.max_depth`.
+    pub max_depth: usize,
+}
+
+/// One metric, with the attributes Atelier attaches to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricEvent {
+    /// Counter, gauge or histogram.
+    pub kind: MetricKind,
+    /// The metric's name, e.g. `task.dispatch.total`.
+    pub name: &'static str,
+    /// The increment, level or sample.
+    pub value: f64,
+    /// When, in milliseconds on the runtime's clock.
+    pub ts_ms: f64,
+    /// `task.id`.
+    pub task_id: String,
+    /// `task.type`.
+    pub task_type: TaskKind,
+    /// `task.name`, if the task has one.
+    pub task_name: Option<String>,
+    /// The queue attributes, on queue metrics.
+    pub queue: Option<QueueAttrs>,
+    /// `worker.index`, on worker metrics.
+    pub worker_index: Option<usize>,
+}
+
+/// Something the runtime reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub enum RuntimeEvent {
+    /// A counter, gauge or histogram sample.
+    Metric(MetricEvent),
+}
+
+type Listener = Rc<dyn Fn(&RuntimeEvent)>;
+
+/// The runtime's subscribers.
+#[derive(Default)]
+pub(crate) struct EventBus {
+    listeners: RefCell<Vec<(u64, Listener)>>,
+    next: Cell<u64>,
+}
+
+impl EventBus {
+    pub(crate) fn is_listening(&self) -> bool {
+        !self.listeners.borrow().is_empty()
+    }
+
+    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener) -> EventSubscription {
+        let id = self.next.get();
+        self.next.set(id + 1);
+        self.listeners.borrow_mut().push((id, listener));
+        EventSubscription {
+            bus: Rc::downgrade(self),
+            id,
+        }
+    }
+
+    /// Calls every listener with every event, in order.
+    pub(crate) fn deliver(&self, events: Vec<RuntimeEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let listeners: Vec<Listener> = self.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        for event in &events {
+            for listener in &listeners {
+                listener(event);
+            }
+        }
+    }
+}
+
+/// Keeps an event subscription alive; dropping it unsubscribes.
+#[must_use = "the subscription ends when this is dropped"]
+pub struct EventSubscription {
+    bus: Weak<EventBus>,
+    id: u64,
+}
+
+impl Drop for EventSubscription {
+    fn drop(&mut self) {
+        if let Some(bus) = self.bus.upgrade() {
+            bus.listeners.borrow_mut().retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl std::fmt::Debug for EventSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSubscription").field("id", &self.id).finish()
+    }
+}
