@@ -19,12 +19,12 @@
 //!
 //! Calls rejected because the task was disposed or halted report nothing, as in Atelier.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use serde::Serialize;
 
 use crate::config::TaskKind;
+use crate::listeners::{Listeners, Subscription};
 use crate::queue::QueuePolicy;
 
 /// What a metric measures.
@@ -81,28 +81,19 @@ pub enum RuntimeEvent {
     Metric(MetricEvent),
 }
 
-type Listener = Rc<dyn Fn(&RuntimeEvent)>;
-
 /// The runtime's subscribers.
 #[derive(Default)]
 pub(crate) struct EventBus {
-    listeners: RefCell<Vec<(u64, Listener)>>,
-    next: Cell<u64>,
+    listeners: Rc<Listeners<RuntimeEvent>>,
 }
 
 impl EventBus {
     pub(crate) fn is_listening(&self) -> bool {
-        !self.listeners.borrow().is_empty()
+        !self.listeners.is_empty()
     }
 
-    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener) -> EventSubscription {
-        let id = self.next.get();
-        self.next.set(id + 1);
-        self.listeners.borrow_mut().push((id, listener));
-        EventSubscription {
-            bus: Rc::downgrade(self),
-            id,
-        }
+    pub(crate) fn subscribe(&self, listener: Rc<dyn Fn(&RuntimeEvent)>) -> Subscription {
+        self.listeners.add(listener)
     }
 
     /// Calls every listener with every event, in order.
@@ -110,32 +101,11 @@ impl EventBus {
         if events.is_empty() {
             return;
         }
-        let listeners: Vec<Listener> = self.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
+        let listeners = self.listeners.current();
         for event in &events {
             for listener in &listeners {
                 listener(event);
             }
         }
-    }
-}
-
-/// Keeps an event subscription alive; dropping it unsubscribes.
-#[must_use = "the subscription ends when this is dropped"]
-pub struct EventSubscription {
-    bus: Weak<EventBus>,
-    id: u64,
-}
-
-impl Drop for EventSubscription {
-    fn drop(&mut self) {
-        if let Some(bus) = self.bus.upgrade() {
-            bus.listeners.borrow_mut().retain(|(id, _)| *id != self.id);
-        }
-    }
-}
-
-impl std::fmt::Debug for EventSubscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventSubscription").field("id", &self.id).finish()
     }
 }

@@ -61,6 +61,7 @@ mod config;
 mod error;
 mod events;
 mod executor;
+mod listeners;
 mod method;
 mod parallel_limit;
 mod platform;
@@ -76,8 +77,9 @@ mod worker;
 pub use abort::{AbortController, AbortSignal, AbortTaskController};
 pub use config::{DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
-pub use events::{EventSubscription, MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
+pub use events::{MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
 pub use executor::{CrashPolicy, CrashRecord};
+pub use listeners::Subscription;
 pub use method::TaskMethod;
 pub use parallel_limit::{
     ErrorPolicy, IsAbort, ParallelLimit, ParallelLimitError, ParallelLimitOptions, ParallelLimitSettled, Settled,
@@ -89,7 +91,7 @@ pub use reactive::{
     provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
 };
 pub use runtime::TaskRuntime;
-pub use snapshot::{RuntimeSnapshot, Subscription, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
+pub use snapshot::{RuntimeSnapshot, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
 pub use task::{CallOptions, Task, TaskCall};
 pub use telemetry::{LatencySummary, TelemetrySummary};
 #[cfg(target_arch = "wasm32")]

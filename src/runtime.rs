@@ -6,10 +6,11 @@ use std::rc::Rc;
 use crate::abort::AbortTaskController;
 use crate::config::TaskConfig;
 use crate::error::ConfigError;
-use crate::events::{EventBus, EventSubscription, RuntimeEvent};
+use crate::events::{EventBus, RuntimeEvent};
 use crate::executor::Executor;
+use crate::listeners::Subscription;
 use crate::platform::Platform;
-use crate::snapshot::{RuntimeSnapshot, SnapshotHub, Subscription};
+use crate::snapshot::{RuntimeSnapshot, SnapshotHub};
 use crate::task::Task;
 use crate::transport::Transport;
 
@@ -137,7 +138,7 @@ impl TaskRuntime {
     /// Calls `listener` with every [`RuntimeEvent`] of every task of this runtime, in
     /// emission order, synchronously after each transition (see the [`events`
     /// table](crate::RuntimeEvent) for names). With no subscriber no event is built.
-    /// Dropping the [`EventSubscription`] ends it.
+    /// Dropping the [`Subscription`] ends it.
     ///
     /// ```
     /// use std::{cell::RefCell, rc::Rc};
@@ -154,7 +155,7 @@ impl TaskRuntime {
     /// task.dispose();
     /// assert_eq!(*names.borrow(), ["workers.active"]);
     /// ```
-    pub fn subscribe_events(&self, listener: impl Fn(&RuntimeEvent) + 'static) -> EventSubscription {
+    pub fn subscribe_events(&self, listener: impl Fn(&RuntimeEvent) + 'static) -> Subscription {
         self.inner.events.subscribe(Rc::new(listener))
     }
 }

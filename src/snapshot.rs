@@ -6,11 +6,12 @@
 //! subscriber may read the runtime again without re-entering an executor.
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::TaskKind;
+use crate::listeners::{Listeners, Subscription};
 
 /// Everything the runtime knows, in task definition order.
 ///
@@ -118,14 +119,11 @@ pub enum WorkerState {
     Crashed,
 }
 
-type Listener = Rc<dyn Fn(&RuntimeSnapshot)>;
-
 /// Latest snapshot per task plus the subscribers to notify on change.
 #[derive(Default)]
 pub(crate) struct SnapshotHub {
     current: RefCell<RuntimeSnapshot>,
-    listeners: RefCell<Vec<(u64, Listener)>>,
-    next_listener: std::cell::Cell<u64>,
+    listeners: Rc<Listeners<RuntimeSnapshot>>,
 }
 
 impl SnapshotHub {
@@ -170,46 +168,17 @@ impl SnapshotHub {
         self.current.borrow().task(task_id).is_some()
     }
 
-    pub(crate) fn subscribe(self: &Rc<Self>, listener: Listener) -> Subscription {
-        let id = self.next_listener.get();
-        self.next_listener.set(id + 1);
-        self.listeners.borrow_mut().push((id, listener));
-        Subscription {
-            hub: Rc::downgrade(self),
-            id,
-        }
+    pub(crate) fn subscribe(&self, listener: Rc<dyn Fn(&RuntimeSnapshot)>) -> Subscription {
+        self.listeners.add(listener)
     }
 
     fn emit(&self) {
-        // Clone the list first: a listener may subscribe or unsubscribe while it runs.
-        let listeners: Vec<Listener> = self.listeners.borrow().iter().map(|(_, l)| l.clone()).collect();
-        if listeners.is_empty() {
+        if self.listeners.is_empty() {
             return;
         }
         let snapshot = self.snapshot();
-        for listener in listeners {
+        for listener in self.listeners.current() {
             listener(&snapshot);
         }
-    }
-}
-
-/// Keeps a snapshot subscription alive; dropping it unsubscribes.
-#[must_use = "the subscription ends when this is dropped"]
-pub struct Subscription {
-    hub: Weak<SnapshotHub>,
-    id: u64,
-}
-
-impl Drop for Subscription {
-    fn drop(&mut self) {
-        if let Some(hub) = self.hub.upgrade() {
-            hub.listeners.borrow_mut().retain(|(id, _)| *id != self.id);
-        }
-    }
-}
-
-impl std::fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription").field("id", &self.id).finish()
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Echo, settled};
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
-    CrashPolicy, EventSubscription, InitMode, MetricEvent, MetricKind, QueuePolicy, Registry, RuntimeEvent, Task,
+    CrashPolicy, InitMode, MetricEvent, MetricKind, QueuePolicy, Registry, RuntimeEvent, Subscription, Task,
     TaskConfig, TaskRuntime,
 };
 
@@ -17,7 +17,7 @@ struct Setup {
     sim: SimTransport,
     task: Task,
     seen: Rc<RefCell<Vec<MetricEvent>>>,
-    _events: EventSubscription,
+    _events: Subscription,
 }
 
 fn setup(config: TaskConfig) -> Setup {
