@@ -410,14 +410,16 @@ impl State {
         let Some(started_at) = settlement.started_at else {
             return;
         };
-        let (counter, scope) = match &settlement.result {
-            Ok(_) => ("task.success.total", Scope::Task),
-            Err(TaskError::Disposed { .. }) => return,
-            Err(TaskError::Aborted { .. } | TaskError::Timeout { .. }) => ("task.canceled.total", Scope::Task),
-            Err(TaskError::QueueFull { .. }) => ("task.rejected.total", Scope::Queue),
-            Err(_) => ("task.failure.total", Scope::Task),
+        let Some(outcome) = Outcome::of(&settlement.result) else {
+            return;
         };
-        self.telemetry.count(&settlement.result);
+        let (counter, scope) = match outcome {
+            Outcome::Succeeded => ("task.success.total", Scope::Task),
+            Outcome::Canceled => ("task.canceled.total", Scope::Task),
+            Outcome::Rejected => ("task.rejected.total", Scope::Queue),
+            Outcome::Failed => ("task.failure.total", Scope::Task),
+        };
+        self.telemetry.count(outcome);
         self.metric(MetricKind::Counter, counter, 1.0, scope);
         let duration = self.platform.now_ms() - started_at;
         self.metric(MetricKind::Histogram, "task.duration_ms", duration, Scope::Task);
@@ -725,15 +727,36 @@ struct TaskTelemetry {
     queue_wait: LatencyHistogram,
 }
 
+/// How an answered call ended, as telemetry and metrics count it.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Succeeded,
+    Failed,
+    Canceled,
+    Rejected,
+}
+
+impl Outcome {
+    /// `None` for calls that count nowhere: those rejected because the task was
+    /// disposed, as in Atelier.
+    fn of(result: &Result<Output, TaskError>) -> Option<Self> {
+        Some(match result {
+            Ok(_) => Outcome::Succeeded,
+            Err(TaskError::Disposed { .. }) => return None,
+            Err(TaskError::Aborted { .. } | TaskError::Timeout { .. }) => Outcome::Canceled,
+            Err(TaskError::QueueFull { .. }) => Outcome::Rejected,
+            Err(_) => Outcome::Failed,
+        })
+    }
+}
+
 impl TaskTelemetry {
-    /// Counts how a call ended; calls rejected by `dispose` are not counted, as in Atelier.
-    fn count(&mut self, result: &Result<Output, TaskError>) {
-        match result {
-            Ok(_) => self.succeeded += 1,
-            Err(TaskError::Aborted { .. } | TaskError::Timeout { .. }) => self.canceled += 1,
-            Err(TaskError::QueueFull { .. }) => self.rejected += 1,
-            Err(TaskError::Disposed { .. }) => {}
-            Err(_) => self.failed += 1,
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Succeeded => self.succeeded += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Canceled => self.canceled += 1,
+            Outcome::Rejected => self.rejected += 1,
         }
     }
 
