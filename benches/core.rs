@@ -1,6 +1,8 @@
 //! Native benchmarks of the scheduler core on the simulated transport (zero latency):
 //! the per-call cost of admit → dispatch → complete at 1 and 8 calls in flight, the
-//! cost of a snapshot, and of recording and querying latency percentiles.
+//! cost of a snapshot, and of recording and querying latency percentiles; and the
+//! overhead of spans, with and without an event subscriber, as ratios to a runtime
+//! with spans off (Atelier's own budget: < 1.2× and < 1.5×).
 //!
 //! Run with `cargo xtask bench` (or `cargo bench --bench core --features testing`).
 //! Each figure is the median of several timed batches, in nanoseconds per operation.
@@ -10,7 +12,9 @@ use std::time::Instant;
 
 use futures_util::FutureExt;
 use leptos_atelier::testing::SimTransport;
-use leptos_atelier::{HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, TaskRuntime};
+use leptos_atelier::{
+    HandlerError, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext, TaskMethod, TaskRuntime,
+};
 
 struct Noop;
 impl TaskMethod for Noop {
@@ -36,9 +40,32 @@ fn measure(batches: usize, per_batch: usize, mut batch: impl FnMut(usize)) -> f6
     samples[samples.len() / 2]
 }
 
-fn calls(in_flight: usize) -> f64 {
+/// What observes the calls being measured.
+#[derive(Clone, Copy)]
+enum Observed {
+    /// Spans off, no event subscriber.
+    Quiet,
+    /// Spans on, every call sampled, no subscriber.
+    Spans,
+    /// Spans on and an event subscriber that keeps a count.
+    SpansAndEvents,
+}
+
+fn calls(in_flight: usize, observed: Observed) -> f64 {
     let sim = SimTransport::new(|| Registry::new().method::<Noop>());
-    let runtime = TaskRuntime::simulated(&sim);
+    let mode = match observed {
+        Observed::Quiet => SpanMode::Off,
+        Observed::Spans | Observed::SpansAndEvents => SpanMode::On,
+    };
+    let runtime = TaskRuntime::simulated_with_options(&sim, RuntimeOptions::new().spans(mode));
+    let events = std::rc::Rc::new(std::cell::Cell::new(0_u64));
+    let seen = events.clone();
+    let _subscription = matches!(observed, Observed::SpansAndEvents).then(|| {
+        runtime.subscribe_events(move |event| {
+            black_box(event);
+            seen.set(seen.get() + 1);
+        })
+    });
     let config = TaskConfig::parallel("w")
         .pool_size(in_flight)
         .max_in_flight(in_flight)
@@ -98,8 +125,10 @@ fn telemetry() -> (f64, f64) {
 }
 
 fn main() {
-    let one = calls(1);
-    let eight = calls(8);
+    let one = calls(1, Observed::Quiet);
+    let eight = calls(8, Observed::Quiet);
+    let spans = calls(1, Observed::Spans);
+    let events = calls(1, Observed::SpansAndEvents);
     let snapshot = snapshot();
     let (query, call_with_latency) = telemetry();
     println!("admit -> dispatch -> complete, 1 in flight : {one:>9.0} ns/call");
@@ -107,4 +136,12 @@ fn main() {
     println!("runtime snapshot (1 task, 8 workers)       : {snapshot:>9.0} ns");
     println!("telemetry summary (2 histograms, 4 pcts)   : {query:>9.0} ns");
     println!("same call, clock moving (latency recorded) : {call_with_latency:>9.0} ns/call");
+    println!(
+        "spans on, no subscriber, 1 in flight       : {spans:>9.0} ns/call ({:.2}x spans off)",
+        spans / one
+    );
+    println!(
+        "spans on + event subscriber, 1 in flight   : {events:>9.0} ns/call ({:.2}x spans off)",
+        events / one
+    );
 }

@@ -18,6 +18,9 @@
 //! | `workers.active` | gauge | after each of those |
 //!
 //! Calls rejected because the task was disposed or halted report nothing, as in Atelier.
+//! Besides metrics the stream carries [spans](crate::SpanEvent) and
+//! [traces](crate::TraceEvent), when the runtime records them
+//! ([`RuntimeOptions::spans`](crate::RuntimeOptions::spans)).
 
 use std::rc::Rc;
 
@@ -26,6 +29,8 @@ use serde::Serialize;
 use crate::config::TaskKind;
 use crate::listeners::{Listeners, Subscription};
 use crate::queue::QueuePolicy;
+use crate::spans::SpanEvent;
+use crate::trace::TraceEvent;
 
 /// What a metric measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,6 +84,11 @@ pub struct MetricEvent {
 pub enum RuntimeEvent {
     /// A counter, gauge or histogram sample.
     Metric(MetricEvent),
+    /// A call ended (if spans are on and the call is sampled), right after its
+    /// `task.duration_ms` metric.
+    Span(SpanEvent),
+    /// A [`Trace`](crate::Trace) ended (if spans are on and the trace is sampled).
+    Trace(TraceEvent),
 }
 
 /// The runtime's subscribers.

@@ -69,8 +69,10 @@ mod queue;
 mod reactive;
 mod runtime;
 mod snapshot;
+mod spans;
 mod task;
 mod telemetry;
+mod trace;
 mod transport;
 mod worker;
 
@@ -90,10 +92,12 @@ pub use queue::{CallPhase, QueuePolicy};
 pub use reactive::{
     provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
 };
-pub use runtime::TaskRuntime;
-pub use snapshot::{RuntimeSnapshot, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
+pub use runtime::{RuntimeOptions, TaskRuntime};
+pub use snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
+pub use spans::{SpanErrorKind, SpanEvent, SpanMode, SpanStatus};
 pub use task::{CallOptions, Task, TaskCall};
 pub use telemetry::{LatencySummary, TelemetrySummary};
+pub use trace::{Trace, TraceEnd, TraceError, TraceEvent};
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
 pub use worker::{Registry, TaskContext, serve};

@@ -10,9 +10,78 @@ use crate::events::{EventBus, RuntimeEvent};
 use crate::executor::Executor;
 use crate::listeners::Subscription;
 use crate::platform::Platform;
-use crate::snapshot::{RuntimeSnapshot, SnapshotHub};
+use crate::snapshot::{RuntimeSnapshot, SnapshotHub, SnapshotOptions};
+use crate::spans::{SpanMode, SpanSettings, sample_by_id};
 use crate::task::Task;
+use crate::trace::{Trace, TraceEnd, TraceError};
 use crate::transport::Transport;
+
+/// How a [`TaskRuntime`] observes itself: whether it records spans and traces, and
+/// which fraction of them. Metrics are always available.
+///
+/// ```
+/// use leptos_atelier::{RuntimeOptions, SpanMode, TaskRuntime};
+///
+/// // Every tenth call's span, in every build.
+/// let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::On).sample_rate(0.1));
+/// # drop(runtime);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuntimeOptions {
+    spans: SpanMode,
+    sample_rate: f64,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            spans: SpanMode::Auto,
+            sample_rate: 1.0,
+        }
+    }
+}
+
+impl RuntimeOptions {
+    /// Spans [`Auto`](SpanMode::Auto) (on in debug builds), every span sampled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether spans and traces are recorded.
+    pub fn spans(mut self, mode: SpanMode) -> Self {
+        self.spans = mode;
+        self
+    }
+
+    /// The fraction of spans and traces recorded, decided per id by a hash (so the
+    /// same id is always kept or always dropped). As in Atelier, the rate is clamped
+    /// to `0.0..=1.0` and a rate that is not a number (NaN, infinite) means 1.
+    pub fn sample_rate(mut self, rate: f64) -> Self {
+        self.sample_rate = rate;
+        self
+    }
+
+    /// Whether these options record spans in this build.
+    pub fn spans_enabled(&self) -> bool {
+        self.spans.enabled()
+    }
+
+    /// The sample rate after clamping.
+    pub fn resolved_sample_rate(&self) -> f64 {
+        if self.sample_rate.is_finite() {
+            self.sample_rate.clamp(0.0, 1.0)
+        } else {
+            1.0
+        }
+    }
+
+    fn settings(&self) -> SpanSettings {
+        SpanSettings {
+            enabled: self.spans_enabled(),
+            sample_rate: self.resolved_sample_rate(),
+        }
+    }
+}
 
 /// An isolated runtime: the tasks defined on it, and what it knows about them.
 ///
@@ -40,7 +109,9 @@ struct Inner {
     platform: Platform,
     aborts: AbortTaskController,
     events: Rc<EventBus>,
+    spans: SpanSettings,
     defined: Cell<u64>,
+    traces: Cell<u64>,
 }
 
 impl Default for TaskRuntime {
@@ -53,21 +124,36 @@ impl TaskRuntime {
     /// A runtime whose tasks run on Web Workers. Outside the browser (a native build)
     /// every call fails with [`TaskError::WorkerStart`](crate::TaskError::WorkerStart).
     pub fn new() -> Self {
+        Self::new_with_options(RuntimeOptions::default())
+    }
+
+    /// [`new`](Self::new), observed as `options` say.
+    pub fn new_with_options(options: RuntimeOptions) -> Self {
         #[cfg(target_arch = "wasm32")]
         let transport: Rc<dyn Transport> = Rc::new(crate::transport::web::WebTransport);
         #[cfg(not(target_arch = "wasm32"))]
         let transport: Rc<dyn Transport> = Rc::new(NoWorkers);
-        Self::with_parts(transport, Platform::native_or_browser())
+        Self::with_parts(transport, Platform::native_or_browser(), options)
     }
 
     /// A runtime whose workers are simulated in process and whose time is the
     /// transport's [`VirtualClock`](crate::testing::VirtualClock) (see [`testing`](crate::testing)).
     #[cfg(any(test, feature = "testing"))]
     pub fn simulated(transport: &crate::testing::SimTransport) -> Self {
-        Self::with_parts(Rc::new(transport.clone()), Platform::Virtual(transport.clock()))
+        Self::simulated_with_options(transport, RuntimeOptions::default())
     }
 
-    fn with_parts(transport: Rc<dyn Transport>, platform: Platform) -> Self {
+    /// [`simulated`](Self::simulated), observed as `options` say.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn simulated_with_options(transport: &crate::testing::SimTransport, options: RuntimeOptions) -> Self {
+        Self::with_parts(
+            Rc::new(transport.clone()),
+            Platform::Virtual(transport.clock()),
+            options,
+        )
+    }
+
+    fn with_parts(transport: Rc<dyn Transport>, platform: Platform, options: RuntimeOptions) -> Self {
         Self {
             inner: Rc::new(Inner {
                 hub: Rc::new(SnapshotHub::default()),
@@ -75,7 +161,9 @@ impl TaskRuntime {
                 platform,
                 aborts: AbortTaskController::default(),
                 events: Rc::default(),
+                spans: options.settings(),
                 defined: Cell::new(0),
+                traces: Cell::new(0),
             }),
         }
     }
@@ -96,6 +184,7 @@ impl TaskRuntime {
             self.inner.platform.clone(),
             &self.inner.hub,
             self.inner.events.clone(),
+            self.inner.spans,
         );
         Ok(Task::new(executor, self.inner.aborts.clone()))
     }
@@ -111,11 +200,13 @@ impl TaskRuntime {
         self.inner.hub.snapshot()
     }
 
-    /// Calls `listener` with the new snapshot after every change: each call admitted,
-    /// dispatched or settled, each worker started, ready or lost, each task defined or
-    /// disposed. Transitions that change nothing visible do not call it. The listener
-    /// runs synchronously, after the runtime has released its state, so it may read
-    /// the runtime. Dropping the [`Subscription`] ends it.
+    /// Calls `listener` with the current snapshot at once, then with the new snapshot
+    /// after every change: each call admitted, dispatched or settled, each worker
+    /// started, ready or lost, each task defined or disposed. Transitions that change
+    /// nothing visible do not call it. The listener runs synchronously, after the
+    /// runtime has released its state, so it may read the runtime. Dropping the
+    /// [`Subscription`] ends it. For other behaviour see
+    /// [`subscribe_with_options`](Self::subscribe_with_options).
     ///
     /// ```
     /// use std::{cell::RefCell, rc::Rc};
@@ -129,10 +220,34 @@ impl TaskRuntime {
     /// task.dispose();
     /// drop(subscription);
     /// runtime.define(TaskConfig::parallel("app_workers").pool_size(1)).unwrap();
-    /// assert_eq!(*seen.borrow(), [1, 0]);
+    /// assert_eq!(*seen.borrow(), [0, 1, 0]);
     /// ```
     pub fn subscribe(&self, listener: impl Fn(&RuntimeSnapshot) + 'static) -> Subscription {
-        self.inner.hub.subscribe(Rc::new(listener))
+        self.subscribe_with_options(listener, SnapshotOptions::default())
+    }
+
+    /// [`subscribe`](Self::subscribe), with control over the first call and over
+    /// transitions that leave the snapshot as it was (see [`SnapshotOptions`]).
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use leptos_atelier::{SnapshotOptions, TaskConfig, TaskRuntime};
+    ///
+    /// let runtime = TaskRuntime::new();
+    /// let calls = Rc::new(Cell::new(0));
+    /// let count = calls.clone();
+    /// let options = SnapshotOptions::new().emit_immediately(false);
+    /// let _subscription = runtime.subscribe_with_options(move |_| count.set(count.get() + 1), options);
+    /// assert_eq!(calls.get(), 0);
+    /// runtime.define(TaskConfig::singleton("app_workers")).unwrap();
+    /// assert_eq!(calls.get(), 1);
+    /// ```
+    pub fn subscribe_with_options(
+        &self,
+        listener: impl Fn(&RuntimeSnapshot) + 'static,
+        options: SnapshotOptions,
+    ) -> Subscription {
+        self.inner.hub.subscribe(Rc::new(listener), options)
     }
 
     /// Calls `listener` with every [`RuntimeEvent`] of every task of this runtime, in
@@ -157,6 +272,74 @@ impl TaskRuntime {
     /// ```
     pub fn subscribe_events(&self, listener: impl Fn(&RuntimeEvent) + 'static) -> Subscription {
         self.inner.events.subscribe(Rc::new(listener))
+    }
+}
+
+impl TaskRuntime {
+    /// Starts a [`Trace`]. Calls join it with [`CallOptions::trace`](crate::CallOptions::trace);
+    /// it reports a [`TraceEvent`](crate::TraceEvent) when [`ended`](Trace::end), if spans
+    /// are on and its id is sampled.
+    pub fn create_trace(&self, name: Option<&str>) -> Trace {
+        let sequence = self.inner.traces.get() + 1;
+        self.inner.traces.set(sequence);
+        let id = self.inner.platform.trace_id(sequence);
+        let spans = self.inner.spans;
+        let sampled = spans.enabled && spans.sample_rate > 0.0 && sample_by_id(&id, spans.sample_rate);
+        Trace::start(
+            id,
+            name.map(str::to_owned),
+            sampled,
+            self.inner.events.clone(),
+            self.inner.platform.clone(),
+        )
+    }
+
+    /// Runs `work` inside a new trace named `name`, and ends the trace with its result:
+    /// `Ok` ends it ok; an error ends it canceled if it is an abort, failed otherwise
+    /// (see [`TraceError`]). The result is returned unchanged.
+    ///
+    /// ```
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use leptos_atelier::{RuntimeEvent, RuntimeOptions, SpanMode, SpanStatus, TaskError, TaskRuntime};
+    ///
+    /// let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::On));
+    /// let statuses = Rc::new(RefCell::new(Vec::new()));
+    /// let log = statuses.clone();
+    /// let _events = runtime.subscribe_events(move |event| {
+    ///     if let RuntimeEvent::Trace(trace) = event {
+    ///         log.borrow_mut().push(trace.status);
+    ///     }
+    /// });
+    /// let result = futures_executor::block_on(runtime.run_with_trace("import", |_trace| async {
+    ///     Err::<(), _>(TaskError::Aborted { task_id: "t".into(), key: None })
+    /// }));
+    /// assert!(result.is_err());
+    /// assert_eq!(*statuses.borrow(), [SpanStatus::Canceled]);
+    /// ```
+    pub async fn run_with_trace<T, E, F, Fut>(&self, name: &str, work: F) -> Result<T, E>
+    where
+        F: FnOnce(Trace) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: TraceError,
+    {
+        let trace = self.create_trace(Some(name));
+        // Ends the trace canceled if this future is dropped before `work` finishes.
+        let guard = EndOnDrop(trace.clone());
+        let result = work(trace).await;
+        guard.0.end(match &result {
+            Ok(_) => TraceEnd::ok(),
+            Err(error) => TraceEnd::from_error(error),
+        });
+        result
+    }
+}
+
+/// Ends a trace as canceled when dropped, unless it was ended already.
+struct EndOnDrop(Trace);
+
+impl Drop for EndOnDrop {
+    fn drop(&mut self) {
+        self.0.end(TraceEnd::canceled());
     }
 }
 

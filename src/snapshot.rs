@@ -119,11 +119,73 @@ pub enum WorkerState {
     Crashed,
 }
 
-/// Latest snapshot per task plus the subscribers to notify on change.
+/// How a snapshot subscription behaves
+/// ([`TaskRuntime::subscribe_with_options`](crate::TaskRuntime::subscribe_with_options)).
+///
+/// Atelier polls every `intervalMs`; here snapshots are pushed after each transition,
+/// so there is no interval. The defaults differ from Atelier's in one place:
+/// `only_on_change` is on, because a pushed copy of an unchanged snapshot is noise.
+///
+/// ```
+/// use leptos_atelier::SnapshotOptions;
+///
+/// let every_transition = SnapshotOptions::new().only_on_change(false);
+/// assert!(every_transition.emits_immediately());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotOptions {
+    emit_immediately: bool,
+    only_on_change: bool,
+}
+
+impl Default for SnapshotOptions {
+    fn default() -> Self {
+        Self {
+            emit_immediately: true,
+            only_on_change: true,
+        }
+    }
+}
+
+impl SnapshotOptions {
+    /// Emit at once, and only on change.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the listener is called with the current snapshot while subscribing
+    /// (default `true`).
+    pub fn emit_immediately(mut self, yes: bool) -> Self {
+        self.emit_immediately = yes;
+        self
+    }
+
+    /// Whether the listener is skipped after a transition that left the snapshot as
+    /// it was, e.g. a stale reply that was ignored (default `true`).
+    pub fn only_on_change(mut self, yes: bool) -> Self {
+        self.only_on_change = yes;
+        self
+    }
+
+    /// See [`emit_immediately`](Self::emit_immediately).
+    pub fn emits_immediately(&self) -> bool {
+        self.emit_immediately
+    }
+
+    /// See [`only_on_change`](Self::only_on_change).
+    pub fn emits_only_on_change(&self) -> bool {
+        self.only_on_change
+    }
+}
+
+/// Latest snapshot per task plus the subscribers to notify.
 #[derive(Default)]
 pub(crate) struct SnapshotHub {
     current: RefCell<RuntimeSnapshot>,
-    listeners: Rc<Listeners<RuntimeSnapshot>>,
+    /// Subscribers told only when the snapshot changed.
+    on_change: Rc<Listeners<RuntimeSnapshot>>,
+    /// Subscribers told after every transition.
+    every_transition: Rc<Listeners<RuntimeSnapshot>>,
 }
 
 impl SnapshotHub {
@@ -137,19 +199,25 @@ impl SnapshotHub {
         self.emit();
     }
 
-    /// Replaces a task's snapshot and notifies subscribers if anything changed.
+    /// Replaces a task's snapshot after a transition and notifies subscribers: all of
+    /// them if anything changed, else those that asked for every transition.
     pub(crate) fn publish(&self, task: TaskSnapshot) {
-        {
+        let changed = {
             let mut current = self.current.borrow_mut();
             let Some(slot) = current.tasks.iter_mut().find(|t| t.task_id == task.task_id) else {
                 return;
             };
-            if *slot == task {
-                return;
+            let changed = *slot != task;
+            if changed {
+                *slot = task;
             }
-            *slot = task;
+            changed
+        };
+        if changed {
+            self.emit();
+        } else {
+            Self::notify(&self.every_transition, || self.snapshot());
         }
-        self.emit();
     }
 
     pub(crate) fn remove(&self, task_id: &str) {
@@ -168,16 +236,33 @@ impl SnapshotHub {
         self.current.borrow().task(task_id).is_some()
     }
 
-    pub(crate) fn subscribe(&self, listener: Rc<dyn Fn(&RuntimeSnapshot)>) -> Subscription {
-        self.listeners.add(listener)
+    pub(crate) fn subscribe(&self, listener: Rc<dyn Fn(&RuntimeSnapshot)>, options: SnapshotOptions) -> Subscription {
+        let list = if options.only_on_change {
+            &self.on_change
+        } else {
+            &self.every_transition
+        };
+        let subscription = list.add(listener.clone());
+        if options.emit_immediately {
+            listener(&self.snapshot());
+        }
+        subscription
     }
 
     fn emit(&self) {
-        if self.listeners.is_empty() {
+        let mut snapshot = None;
+        for list in [&self.on_change, &self.every_transition] {
+            Self::notify(list, || snapshot.get_or_insert_with(|| self.snapshot()).clone());
+        }
+    }
+
+    /// Calls the listeners of `list`, building the snapshot only if there are any.
+    fn notify(list: &Listeners<RuntimeSnapshot>, snapshot: impl FnOnce() -> RuntimeSnapshot) {
+        if list.is_empty() {
             return;
         }
-        let snapshot = self.snapshot();
-        for listener in self.listeners.current() {
+        let snapshot = snapshot();
+        for listener in list.current() {
             listener(&snapshot);
         }
     }

@@ -13,6 +13,7 @@ use crate::error::{PayloadSide, TaskError};
 use crate::executor::{Executor, Output};
 use crate::method::TaskMethod;
 use crate::snapshot::TaskSnapshot;
+use crate::trace::Trace;
 
 /// A defined task: a queue in front of its workers. Clones are handles to the same task.
 ///
@@ -39,6 +40,7 @@ pub struct CallOptions {
     key: Option<String>,
     signal: Option<AbortSignal>,
     timeout: Option<std::time::Duration>,
+    trace: Option<Trace>,
 }
 
 impl CallOptions {
@@ -66,6 +68,13 @@ impl CallOptions {
     /// call at once with [`TaskError::Timeout`].
     pub fn timeout(mut self, after: std::time::Duration) -> Self {
         self.timeout = Some(after);
+        self
+    }
+
+    /// Attaches the call's span to `trace`: the span carries the trace's id and name,
+    /// and is recorded exactly when the trace is sampled. Never sent to the worker.
+    pub fn trace(mut self, trace: &Trace) -> Self {
+        self.trace = Some(trace.clone());
         self
     }
 }
@@ -133,10 +142,16 @@ impl Task {
     /// # Ok(()) }
     /// ```
     pub fn call_with<M: TaskMethod>(&self, input: M::Input, options: CallOptions) -> TaskCall<M::Output> {
-        let CallOptions { key, signal, timeout } = options;
+        let CallOptions {
+            key,
+            signal,
+            timeout,
+            trace,
+        } = options;
+        let trace = trace.map(|trace| trace.link());
         let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
         let state = match codec::encode_payload(&input) {
-            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, key, bytes, signal, timeout)),
+            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, key, bytes, signal, timeout, trace)),
             Err(e) => CallState::Failed(Some(TaskError::Encode {
                 method: M::NAME.to_owned(),
                 message: e.to_string(),

@@ -2,7 +2,7 @@
 //! choice, typed failures, and snapshots pushed on every transition. No browser, no
 //! threads, no sleeps: the simulated workers only move when the test says so.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -10,8 +10,8 @@ mod common;
 use common::settled;
 use leptos_atelier::testing::SimTransport;
 use leptos_atelier::{
-    ConfigError, HandlerError, PayloadSide, Registry, RuntimeSnapshot, TaskConfig, TaskContext, TaskError, TaskMethod,
-    TaskRuntime, WorkerState,
+    ConfigError, HandlerError, PayloadSide, Registry, RuntimeSnapshot, SnapshotOptions, TaskConfig, TaskContext,
+    TaskError, TaskMethod, TaskRuntime, WorkerState,
 };
 
 /// Echoes its input with the worker that served it.
@@ -299,6 +299,8 @@ fn every_transition_pushes_a_snapshot_and_nothing_else_does() {
     let seen = Rc::new(RefCell::new(Vec::new()));
     let log = seen.clone();
     let _subscription = runtime.subscribe(move |s| log.borrow_mut().push(counts(s)));
+    assert_eq!(*seen.borrow(), [(0, 0, 0)], "the current snapshot, at once");
+    seen.borrow_mut().clear();
     let calls: Vec<_> = (0..3).map(|i| task.call::<Tag>(i.to_string())).collect();
     assert_eq!(*seen.borrow(), [(0, 0, 1), (0, 1, 1), (1, 1, 1)]);
     seen.borrow_mut().clear();
@@ -315,6 +317,38 @@ fn every_transition_pushes_a_snapshot_and_nothing_else_does() {
     let _ = runtime.snapshot();
     sim.run_until_idle();
     assert_eq!(seen.borrow().len(), emitted, "no transition, no push");
+}
+
+#[test]
+fn subscription_options_choose_the_first_call_and_unchanged_transitions() {
+    // Spec 5.8 cases 5, 6, 8, 9 and 10, pushed instead of polled.
+    let sim = sim();
+    let runtime = TaskRuntime::simulated(&sim);
+    let task = runtime.define(TaskConfig::singleton("w")).unwrap();
+    let counter = |options: SnapshotOptions| {
+        let count = Rc::new(Cell::new(0));
+        let seen = count.clone();
+        let subscription = runtime.subscribe_with_options(move |_| seen.set(seen.get() + 1), options);
+        (count, subscription)
+    };
+    let (on_change, _a) = counter(SnapshotOptions::new());
+    let (later, _b) = counter(SnapshotOptions::new().emit_immediately(false));
+    let (every, _c) = counter(SnapshotOptions::new().only_on_change(false));
+    let (dropped, d) = counter(SnapshotOptions::new());
+    let now = || (on_change.get(), later.get(), every.get(), dropped.get());
+    assert_eq!(now(), (1, 0, 1, 1));
+    drop(d);
+    // A transition that changes nothing (the workers of a lazy, running task are
+    // "started" already) reaches only the subscriber that wants every transition.
+    task.start_workers();
+    assert_eq!(now(), (1, 0, 2, 1));
+    let call = task.call::<Tag>("x".into());
+    assert_eq!(now(), (2, 1, 3, 1));
+    sim.run_until_idle();
+    assert!(settled(call).is_ok());
+    let (a, b, c, _) = now();
+    assert_eq!((a - 1, b), (c - 2, a - 1), "both kinds saw every change");
+    assert_eq!(dropped.get(), 1, "nothing after unsubscribing");
 }
 
 #[test]

@@ -5,21 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::settled;
+use common::{Check, settled};
 use leptos_atelier::testing::SimTransport;
-use leptos_atelier::{
-    CallOptions, HandlerError, QueuePolicy, Registry, TaskConfig, TaskContext, TaskMethod, TaskRuntime,
-};
-
-struct Check;
-impl TaskMethod for Check {
-    const NAME: &'static str = "check";
-    type Input = bool;
-    type Output = ();
-    async fn run(ok: bool, _: TaskContext) -> Result<(), HandlerError> {
-        if ok { Ok(()) } else { Err("not ok".into()) }
-    }
-}
+use leptos_atelier::{CallOptions, QueuePolicy, Registry, TaskConfig, TaskRuntime};
 
 const MS: Duration = Duration::from_millis(1);
 

@@ -7,7 +7,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos_atelier::{
-    HandlerError, Registry, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime, WorkerState, serve,
+    CallOptions, HandlerError, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext, TaskError, TaskMethod,
+    TaskRuntime, TraceEnd, WorkerState, serve,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -106,6 +107,53 @@ fn runtime_with(config: TaskConfig) -> (TaskRuntime, leptos_atelier::Task) {
     let runtime = TaskRuntime::new();
     let task = runtime.define(config.task_id("t")).expect("valid config");
     (runtime, task)
+}
+
+/// The `detail` objects of the measures named `name` on the page's performance timeline.
+fn measures(name: &str) -> Vec<JsValue> {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let get = js_sys::Reflect::get(&performance, &"getEntriesByName".into()).unwrap();
+    let entries = get
+        .unchecked_into::<js_sys::Function>()
+        .call1(&performance, &name.into())
+        .unwrap();
+    entries
+        .unchecked_into::<js_sys::Array>()
+        .iter()
+        .map(|entry| js_sys::Reflect::get(&entry, &"detail".into()).unwrap())
+        .collect()
+}
+
+fn field(detail: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(detail, &name.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn spans_and_traces_are_on_the_performance_timeline() {
+    let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::On));
+    let task = runtime
+        .define(TaskConfig::singleton("test_workers").task_id("measured"))
+        .unwrap();
+    let trace = runtime.create_trace(Some("timeline"));
+    assert_eq!(trace.id().len(), 36, "a random UUID: {}", trace.id());
+    let call = task.call_with::<Sum>(vec![2, 3], CallOptions::new().trace(&trace));
+    assert_eq!(call.await, Ok((5, 0)));
+    trace.end(TraceEnd::ok());
+    let spans: Vec<_> = measures("atelier:span")
+        .into_iter()
+        .filter(|detail| field(detail, "taskId").as_string().as_deref() == Some("measured"))
+        .collect();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(field(&spans[0], "status").as_string().as_deref(), Some("ok"));
+    assert_eq!(field(&spans[0], "method").as_string().as_deref(), Some("sum"));
+    assert_eq!(field(&spans[0], "traceId").as_string().as_deref(), Some(trace.id()));
+    let traces = measures("atelier:trace");
+    assert!(
+        traces
+            .iter()
+            .any(|d| field(d, "traceId").as_string().as_deref() == Some(trace.id()))
+    );
+    task.dispose();
 }
 
 #[wasm_bindgen_test]

@@ -11,10 +11,12 @@ use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
 use crate::config::{InitMode, ResolvedConfig};
 use crate::error::TaskError;
 use crate::events::{EventBus, MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
-use crate::platform::{Platform, Timer};
+use crate::platform::{MeasureValue, Platform, Timer};
 use crate::queue::{Admission, CallPhase, DispatchQueue, QueueCounts};
 use crate::snapshot::{SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
+use crate::spans::{SpanErrorKind, SpanEvent, SpanSettings, SpanStatus};
 use crate::telemetry::{LatencyHistogram, TelemetrySummary};
+use crate::trace::TraceLink;
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
 /// A successful reply: the whole frame, and where the encoded output starts in it.
@@ -38,6 +40,20 @@ pub(super) struct Settlement {
     reply: Reply,
     result: Result<Output, TaskError>,
     started_at: Option<f64>,
+    /// The call's span, if it is sampled.
+    span: Option<SpanParts>,
+}
+
+/// What a call's span needs from the call, taken when it settles.
+pub(super) struct SpanParts {
+    call: CallId,
+    method: &'static str,
+    attempts: u32,
+    /// The worker of the latest attempt, if one was sent.
+    worker: Option<usize>,
+    queue_wait_total: f64,
+    queue_wait_last: f64,
+    trace: Option<TraceLink>,
 }
 
 /// One call, from admission until it settles.
@@ -62,6 +78,13 @@ pub(super) struct Call {
     pub(super) enqueued_at: f64,
     /// When the current attempt was sent to its worker, in clock ms.
     dispatched_at: f64,
+    /// Queue time summed over attempts, and of the latest attempt, in ms (for its span).
+    queue_wait_total: f64,
+    queue_wait_last: f64,
+    /// The trace the call belongs to, if any.
+    trace: Option<TraceLink>,
+    /// Whether the call's span is recorded.
+    sampled: bool,
 }
 
 /// Why a call is being cancelled.
@@ -77,10 +100,24 @@ impl Call {
     pub(super) fn settle(mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
         let started_at = Some(self.started_at);
+        let span = self.span_parts();
         self.reply.take().map(|reply| Settlement {
             reply,
             result,
             started_at,
+            span,
+        })
+    }
+
+    fn span_parts(&self) -> Option<SpanParts> {
+        self.sampled.then(|| SpanParts {
+            call: self.id,
+            method: self.method,
+            attempts: self.attempt,
+            worker: (self.attempt > 0).then_some(self.worker),
+            queue_wait_total: self.queue_wait_total,
+            queue_wait_last: self.queue_wait_last,
+            trace: self.trace.clone(),
         })
     }
 
@@ -126,6 +163,7 @@ pub(super) struct State {
     pub(super) crashes: CrashTracker,
     telemetry: TaskTelemetry,
     bus: Rc<EventBus>,
+    spans: SpanSettings,
     /// Events of the current transition, delivered once it releases the state.
     emitted: Vec<RuntimeEvent>,
     /// The queue counts last reported as gauges.
@@ -154,6 +192,7 @@ impl Executor {
         platform: Platform,
         hub: &Rc<SnapshotHub>,
         bus: Rc<EventBus>,
+        spans: SpanSettings,
     ) -> Self {
         let state = Rc::new_cyclic(|me| {
             RefCell::new(State {
@@ -170,6 +209,7 @@ impl Executor {
                 crashes: CrashTracker::default(),
                 telemetry: TaskTelemetry::default(),
                 bus,
+                spans,
                 emitted: Vec::new(),
                 reported_counts: QueueCounts::default(),
                 last_crash: None,
@@ -221,6 +261,7 @@ impl Executor {
         input: Vec<u8>,
         signal: Option<AbortSignal>,
         timeout: Option<std::time::Duration>,
+        trace: Option<TraceLink>,
     ) -> oneshot::Receiver<Result<Output, TaskError>> {
         let (reply, receiver) = oneshot::channel();
         self.transition(|state| {
@@ -241,15 +282,37 @@ impl Executor {
                     (error, Some(now))
                 })
             };
+            // Calls refused before admission have no id, unless they count (and so have a span).
+            if let Some((error, None)) = refusal {
+                return vec![Settlement {
+                    reply,
+                    result: Err(error),
+                    started_at: None,
+                    span: None,
+                }];
+            }
+            let id = state.next_call;
+            state.next_call += 1;
+            let sampled = match &trace {
+                Some(trace) => state.spans.enabled && trace.sampled(),
+                None => state.spans.samples(format_args!("{}/{id}", state.task_id)),
+            };
             if let Some((error, started_at)) = refusal {
                 return vec![Settlement {
                     reply,
                     result: Err(error),
                     started_at,
+                    span: sampled.then(|| SpanParts {
+                        call: id,
+                        method,
+                        attempts: 0,
+                        worker: None,
+                        queue_wait_total: 0.0,
+                        queue_wait_last: 0.0,
+                        trace,
+                    }),
                 }];
             }
-            let id = state.next_call;
-            state.next_call += 1;
             let abort = signal.map(|signal| {
                 let executor = state.me.clone();
                 let listener = signal.on_abort(move || cancel_later(&executor, id, Cancel::Aborted));
@@ -274,6 +337,10 @@ impl Executor {
                 started_at: now,
                 enqueued_at: now,
                 dispatched_at: 0.0,
+                queue_wait_total: 0.0,
+                queue_wait_last: 0.0,
+                trace,
+                sampled,
             });
             let mut settled = Vec::new();
             match admission {
@@ -421,8 +488,87 @@ impl State {
         };
         self.telemetry.count(outcome);
         self.metric(MetricKind::Counter, counter, 1.0, scope);
-        let duration = self.platform.now_ms() - started_at;
+        let now = self.platform.now_ms();
+        let duration = now - started_at;
         self.metric(MetricKind::Histogram, "task.duration_ms", duration, Scope::Task);
+        if let Some(span) = &settlement.span {
+            self.end_span(span, &settlement.result, started_at, now);
+        }
+    }
+
+    /// Reports a sampled call's span: on the browser's timeline, and as an event.
+    fn end_span(&mut self, span: &SpanParts, result: &Result<Output, TaskError>, started_at: f64, now: f64) {
+        let listening = self.bus.is_listening();
+        if !listening && !self.platform.measures() {
+            return;
+        }
+        let (status, error_kind, error) = match result {
+            Ok(_) => (SpanStatus::Ok, None, None),
+            Err(error) => {
+                let kind = SpanErrorKind::of(error).unwrap_or(SpanErrorKind::Exception);
+                (kind.status(), Some(kind), Some(error.to_string()))
+            }
+        };
+        let duration_ms = now - started_at;
+        // A call never sent waited in the queue for all of its life.
+        let (queue_wait_ms, queue_wait_last_ms) = if span.attempts == 0 && span.queue_wait_total == 0.0 {
+            (duration_ms, duration_ms)
+        } else {
+            (span.queue_wait_total, span.queue_wait_last)
+        };
+        let event = SpanEvent {
+            ts_ms: now,
+            span_id: format!("{}/{}", self.task_id, span.call),
+            trace_id: span.trace.as_ref().map(|t| t.id().to_owned()),
+            trace_name: span.trace.as_ref().and_then(|t| t.name().map(str::to_owned)),
+            call_id: span.call,
+            task_id: self.task_id.clone(),
+            task_name: self.config.name.clone(),
+            task_type: self.config.kind,
+            method: span.method,
+            worker_index: span.worker,
+            queue_wait_ms,
+            queue_wait_last_ms,
+            attempt_count: span.attempts,
+            duration_ms,
+            status,
+            error_kind,
+            error,
+        };
+        self.measure_span(&event, started_at, now);
+        if listening {
+            self.emitted.push(RuntimeEvent::Span(event));
+        }
+    }
+
+    fn measure_span(&self, event: &SpanEvent, start: f64, end: f64) {
+        if !self.platform.measures() {
+            return;
+        }
+        let status = match event.status {
+            SpanStatus::Ok => "ok",
+            SpanStatus::Error => "error",
+            SpanStatus::Canceled => "canceled",
+        };
+        let mut detail = vec![
+            ("spanId", MeasureValue::Text(&event.span_id)),
+            ("taskId", MeasureValue::Text(&event.task_id)),
+            ("method", MeasureValue::Text(event.method)),
+            ("callId", MeasureValue::Number(event.call_id as f64)),
+            ("attemptCount", MeasureValue::Number(f64::from(event.attempt_count))),
+            ("queueWaitMs", MeasureValue::Number(event.queue_wait_ms)),
+            ("status", MeasureValue::Text(status)),
+        ];
+        if let Some(index) = event.worker_index {
+            detail.push(("workerIndex", MeasureValue::Number(index as f64)));
+        }
+        if let Some(trace) = &event.trace_id {
+            detail.push(("traceId", MeasureValue::Text(trace)));
+        }
+        if let Some(error) = &event.error {
+            detail.push(("error", MeasureValue::Text(error)));
+        }
+        self.platform.measure("atelier:span", start, end, &detail);
     }
 
     fn disposed_error(&self) -> TaskError {
@@ -473,6 +619,8 @@ impl State {
                     self.total_dispatched += 1;
                     call.dispatched_at = self.platform.now_ms();
                     let wait = call.dispatched_at - call.enqueued_at;
+                    call.queue_wait_total += wait;
+                    call.queue_wait_last = wait;
                     self.telemetry.queue_wait.record(wait);
                     self.queue.push_in_flight(call);
                     self.metric(MetricKind::Counter, "task.dispatch.total", 1.0, Scope::Task);
@@ -600,12 +748,14 @@ impl State {
         };
         call.stop_listening();
         let (reply, key, started_at) = (call.reply.take(), call.key.clone(), call.started_at);
+        let span = call.span_parts();
         let error = self.cancel_error(why, key, CallPhase::InFlight);
         reply
             .map(|reply| Settlement {
                 reply,
                 result: Err(error),
                 started_at: Some(started_at),
+                span,
             })
             .into_iter()
             .collect()

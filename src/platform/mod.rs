@@ -87,6 +87,79 @@ impl Platform {
     }
 }
 
+/// One field of a performance measure's `detail`.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MeasureValue<'a> {
+    Text(&'a str),
+    Number(f64),
+}
+
+impl Platform {
+    /// Whether [`measure`](Self::measure) records anything (only the browser's timeline does).
+    pub(crate) fn measures(&self) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        if matches!(self, Platform::Browser) {
+            return PERFORMANCE.with(Option::is_some);
+        }
+        false
+    }
+
+    /// Records `performance.measure(name, { start, end, detail })` on the browser's
+    /// timeline, where DevTools shows it; does nothing elsewhere. Failures are ignored:
+    /// a measure is a debugging aid, never a reason to fail a call.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(unused_variables))]
+    pub(crate) fn measure(&self, name: &str, start: f64, end: f64, detail: &[(&str, MeasureValue<'_>)]) {
+        #[cfg(target_arch = "wasm32")]
+        if matches!(self, Platform::Browser) {
+            use wasm_bindgen::{JsCast, JsValue};
+            PERFORMANCE.with(|performance| {
+                let Some(performance) = performance else { return };
+                let Ok(measure) = js_sys::Reflect::get(performance, &JsValue::from_str("measure")) else {
+                    return;
+                };
+                let Ok(measure) = measure.dyn_into::<js_sys::Function>() else {
+                    return;
+                };
+                let fields = js_sys::Object::new();
+                for (field, value) in detail {
+                    let value = match value {
+                        MeasureValue::Text(text) => JsValue::from_str(text),
+                        MeasureValue::Number(number) => JsValue::from_f64(*number),
+                    };
+                    let _ = js_sys::Reflect::set(&fields, &JsValue::from_str(field), &value);
+                }
+                let options = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&options, &JsValue::from_str("start"), &JsValue::from_f64(start));
+                let _ = js_sys::Reflect::set(&options, &JsValue::from_str("end"), &JsValue::from_f64(end.max(start)));
+                let _ = js_sys::Reflect::set(&options, &JsValue::from_str("detail"), &fields);
+                let _ = measure.call2(performance, &JsValue::from_str(name), &options);
+            });
+        }
+    }
+
+    /// A fresh trace id: `crypto.randomUUID()` in the browser; elsewhere (and where
+    /// the browser has none) `trace-{sequence}`.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(clippy::unused_self))]
+    pub(crate) fn trace_id(&self, sequence: u64) -> String {
+        #[cfg(target_arch = "wasm32")]
+        if matches!(self, Platform::Browser) {
+            use wasm_bindgen::{JsCast, JsValue};
+            let uuid = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+                .ok()
+                .and_then(|crypto| {
+                    let make = js_sys::Reflect::get(&crypto, &JsValue::from_str("randomUUID")).ok()?;
+                    make.dyn_into::<js_sys::Function>().ok()?.call0(&crypto).ok()
+                })
+                .and_then(|uuid| uuid.as_string());
+            if let Some(uuid) = uuid {
+                return uuid;
+            }
+        }
+        format!("trace-{sequence}")
+    }
+}
+
 /// The number of logical cores the browser reports (`navigator.hardwareConcurrency`),
 /// or 4 when it reports none, as Atelier does. Native builds say 4.
 pub fn hardware_concurrency() -> usize {

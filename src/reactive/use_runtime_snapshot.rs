@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
 use crate::reactive::use_task_runtime;
-use crate::snapshot::{RuntimeSnapshot, TaskSnapshot};
+use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot};
 
 /// The provided runtime's snapshot, updated on every queue transition (pushed, not polled).
 ///
@@ -37,7 +37,9 @@ pub fn use_runtime_snapshot() -> Signal<RuntimeSnapshot> {
                 set_snapshot.set(next.clone());
             }
         };
-        let subscription = runtime.subscribe(write_if_changed);
+        // Not at once: the first render must match the server's (default) snapshot.
+        let options = SnapshotOptions::new().emit_immediately(false);
+        let subscription = runtime.subscribe_with_options(write_if_changed, options);
         // After hydration, catch up with what happened before this hook subscribed.
         Effect::new(move |_| write_if_changed(&runtime.snapshot()));
         let subscription = SendWrapper::new(subscription);

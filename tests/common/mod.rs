@@ -18,6 +18,18 @@ impl TaskMethod for Echo {
     }
 }
 
+/// Succeeds on `true`, fails with the handler error "not ok" on `false`.
+pub struct Check;
+
+impl TaskMethod for Check {
+    const NAME: &'static str = "check";
+    type Input = bool;
+    type Output = ();
+    async fn run(ok: bool, _: TaskContext) -> Result<(), HandlerError> {
+        if ok { Ok(()) } else { Err(HandlerError::new("not ok")) }
+    }
+}
+
 /// The output of a call that must have settled already: simulated workers and the
 /// virtual clock only move when a test says so, so a call still pending here is a
 /// failure to report, not a reason to wait (which would hang the test).
