@@ -15,7 +15,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 /// Identifies a listener registered with [`AbortSignal::on_abort`].
 pub(crate) type ListenerId = u64;
@@ -52,6 +55,26 @@ impl AbortSignal {
         self.state.aborted.get()
     }
 
+    /// A future that completes when the signal is aborted (at once if it already was).
+    /// Dropping it unregisters it, so a long-lived signal does not collect waiters.
+    ///
+    /// ```
+    /// use futures_util::FutureExt;
+    /// use leptos_atelier::AbortController;
+    ///
+    /// let controller = AbortController::new();
+    /// let mut aborted = Box::pin(controller.signal().aborted());
+    /// assert_eq!(aborted.as_mut().now_or_never(), None);
+    /// controller.abort();
+    /// assert_eq!(aborted.now_or_never(), Some(()));
+    /// ```
+    pub fn aborted(&self) -> Aborted {
+        Aborted {
+            signal: self.clone(),
+            waiting: None,
+        }
+    }
+
     /// Whether two handles observe the same signal.
     pub fn same_as(&self, other: &AbortSignal) -> bool {
         Rc::ptr_eq(&self.state, &other.state)
@@ -74,6 +97,49 @@ impl AbortSignal {
     #[cfg(test)]
     pub(crate) fn listener_count(&self) -> usize {
         self.state.listeners.borrow().len()
+    }
+}
+
+/// The future of [`AbortSignal::aborted`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Aborted {
+    signal: AbortSignal,
+    /// The listener that wakes this future, and the waker it wakes.
+    waiting: Option<(ListenerId, Rc<RefCell<Waker>>)>,
+}
+
+impl Future for Aborted {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.signal.is_aborted() {
+            self.waiting = None;
+            return Poll::Ready(());
+        }
+        match &self.waiting {
+            Some((_, waker)) => waker.borrow_mut().clone_from(cx.waker()),
+            None => {
+                let waker = Rc::new(RefCell::new(cx.waker().clone()));
+                let wake = waker.clone();
+                let id = self.signal.on_abort(move || wake.borrow().wake_by_ref());
+                self.waiting = Some((id, waker));
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Aborted {
+    fn drop(&mut self) {
+        if let Some((id, _)) = self.waiting.take() {
+            self.signal.remove_listener(id);
+        }
+    }
+}
+
+impl std::fmt::Debug for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aborted").field("signal", &self.signal).finish()
     }
 }
 

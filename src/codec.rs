@@ -27,15 +27,20 @@ pub(crate) enum ToWorker {
         method: String,
         key: Option<String>,
     },
+    /// The caller no longer wants call `call`: abort its handler's signal (or, if the
+    /// call has not arrived yet, start it aborted).
+    Cancel { call: CallId },
 }
 
 /// Envelope of a frame sent by a worker.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) enum FromWorker {
     /// The worker's registry is installed; calls can be served.
     Ready,
     /// The call succeeded; the encoded output follows.
     Done { call: CallId, attempt: u32 },
+    /// The handler reported progress.
+    Progress { call: CallId, attempt: u32, fraction: f64 },
     /// The call failed in the worker.
     Failed {
         call: CallId,

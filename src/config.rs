@@ -56,6 +56,7 @@ pub struct TaskConfig {
     crash_max_retries: u32,
     init: InitMode,
     idle_timeout: Option<Duration>,
+    cancel_grace: Option<Duration>,
     glue_url: Option<String>,
     start_timeout: Duration,
 }
@@ -90,6 +91,7 @@ impl TaskConfig {
             crash_max_retries: 3,
             init: InitMode::Lazy,
             idle_timeout: None,
+            cancel_grace: None,
             glue_url: None,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
@@ -169,6 +171,18 @@ impl TaskConfig {
         self
     }
 
+    /// How long a worker may keep running a call after it was aborted or timed out
+    /// (default: as long as it likes). The caller is answered at once either way; the
+    /// call keeps its in-flight slot until the worker settles it. A worker that has
+    /// not settled it within the grace is taken as hung: it is terminated and
+    /// restarted like a crashed one (its other calls follow the
+    /// [`crash_policy`](Self::crash_policy)), and the slot is freed. Zero terminates
+    /// the worker as soon as one of its calls is cancelled.
+    pub fn cancel_grace(mut self, grace: Duration) -> Self {
+        self.cancel_grace = Some(grace);
+        self
+    }
+
     /// The URL of the app's wasm-bindgen JS glue, if the one the glue reports
     /// itself (`import.meta.url`) is not the one workers should import.
     pub fn glue_url(mut self, url: impl Into<String>) -> Self {
@@ -234,6 +248,7 @@ impl TaskConfig {
             crash_max_retries: self.crash_max_retries,
             init: self.init,
             idle_timeout: self.idle_timeout,
+            cancel_grace: self.cancel_grace,
             glue_url: self.glue_url.clone(),
             start_timeout: self.start_timeout,
         })
@@ -281,6 +296,8 @@ pub struct ResolvedConfig {
     pub init: InitMode,
     /// Stop idle workers after this long, if set.
     pub idle_timeout: Option<Duration>,
+    /// Terminate a worker that runs a cancelled call longer than this, if set.
+    pub cancel_grace: Option<Duration>,
     /// The glue URL override.
     pub glue_url: Option<String>,
     /// How long a new worker may take to become ready.

@@ -159,6 +159,9 @@ impl std::fmt::Display for PayloadSide {
 #[error("{message}")]
 pub struct HandlerError {
     message: String,
+    /// The handler stopped because its call was cancelled.
+    #[serde(default)]
+    aborted: bool,
 }
 
 impl HandlerError {
@@ -166,7 +169,23 @@ impl HandlerError {
     pub fn new(message: impl Into<String>) -> Self {
         Self {
             message: message.into(),
+            aborted: false,
         }
+    }
+
+    /// The error of a handler that stopped because its call was cancelled (what
+    /// [`TaskContext::throw_if_aborted`](crate::TaskContext::throw_if_aborted) returns).
+    /// It reaches the caller as [`TaskError::Aborted`], not as a handler failure.
+    pub fn aborted() -> Self {
+        Self {
+            message: "the call was aborted".into(),
+            aborted: true,
+        }
+    }
+
+    /// Whether this is [`HandlerError::aborted`].
+    pub fn is_aborted(&self) -> bool {
+        self.aborted
     }
 
     /// The message the handler gave.

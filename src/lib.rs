@@ -76,7 +76,7 @@ mod trace;
 mod transport;
 mod worker;
 
-pub use abort::{AbortController, AbortSignal, AbortTaskController};
+pub use abort::{AbortController, AbortSignal, AbortTaskController, Aborted};
 pub use config::{DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use events::{MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};

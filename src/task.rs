@@ -10,7 +10,7 @@ use futures_channel::oneshot;
 use crate::abort::{AbortSignal, AbortTaskController};
 use crate::codec;
 use crate::error::{PayloadSide, TaskError};
-use crate::executor::{Executor, Output};
+use crate::executor::{Executor, OnProgress, Output, Submission};
 use crate::method::TaskMethod;
 use crate::snapshot::TaskSnapshot;
 use crate::trace::Trace;
@@ -35,12 +35,25 @@ pub struct Task {
 /// let controller = AbortController::new();
 /// let by_signal = CallOptions::new().key("doc-1").signal(controller.signal());
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallOptions {
     key: Option<String>,
     signal: Option<AbortSignal>,
     timeout: Option<std::time::Duration>,
     trace: Option<Trace>,
+    on_progress: Option<OnProgress>,
+}
+
+impl std::fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("key", &self.key)
+            .field("signal", &self.signal)
+            .field("timeout", &self.timeout)
+            .field("trace", &self.trace)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
 }
 
 impl CallOptions {
@@ -75,6 +88,14 @@ impl CallOptions {
     /// and is recorded exactly when the trace is sampled. Never sent to the worker.
     pub fn trace(mut self, trace: &Trace) -> Self {
         self.trace = Some(trace.clone());
+        self
+    }
+
+    /// Calls `report` with each progress fraction the handler reports
+    /// ([`TaskContext::progress`](crate::TaskContext::progress)), on the main thread,
+    /// in order, until the call is answered (reports after an abort are dropped).
+    pub fn on_progress(mut self, report: impl Fn(f64) + 'static) -> Self {
+        self.on_progress = Some(std::rc::Rc::new(report));
         self
     }
 }
@@ -147,11 +168,19 @@ impl Task {
             signal,
             timeout,
             trace,
+            on_progress,
         } = options;
-        let trace = trace.map(|trace| trace.link());
         let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
         let state = match codec::encode_payload(&input) {
-            Ok(bytes) => CallState::Submitted(self.executor.submit(M::NAME, key, bytes, signal, timeout, trace)),
+            Ok(input) => CallState::Submitted(self.executor.submit(Submission {
+                method: M::NAME,
+                key,
+                input,
+                signal,
+                timeout,
+                trace: trace.map(|trace| trace.link()),
+                on_progress,
+            })),
             Err(e) => CallState::Failed(Some(TaskError::Encode {
                 method: M::NAME.to_owned(),
                 message: e.to_string(),

@@ -22,8 +22,10 @@ use leptos_atelier::{
 enum Behaviour {
     Succeed,
     Fail,
-    /// Never finishes: only an abort, a timeout, a crash, a stop or dispose ends the call.
+    /// Never finishes: only a crash, a stop, dispose or the cancel grace frees its worker.
     Hang,
+    /// Runs until its call is cancelled, then stops.
+    UntilCancelled,
 }
 
 struct Work;
@@ -31,11 +33,15 @@ impl TaskMethod for Work {
     const NAME: &'static str = "work";
     type Input = Behaviour;
     type Output = u8;
-    async fn run(behaviour: Behaviour, _: TaskContext) -> Result<u8, HandlerError> {
+    async fn run(behaviour: Behaviour, cx: TaskContext) -> Result<u8, HandlerError> {
         match behaviour {
             Behaviour::Succeed => Ok(1),
             Behaviour::Fail => Err("scripted failure".into()),
             Behaviour::Hang => std::future::pending().await,
+            Behaviour::UntilCancelled => {
+                cx.aborted().await;
+                cx.throw_if_aborted().map(|()| 0)
+            }
         }
     }
 }
@@ -95,6 +101,9 @@ fn random_config(rng: &mut Rng, index: usize) -> TaskConfig {
     if rng.chance(30) {
         config = config.idle_timeout(Duration::from_millis(100 + rng.below(1000)));
     }
+    if rng.chance(30) {
+        config = config.cancel_grace(Duration::from_millis(rng.below(200)));
+    }
     config
 }
 
@@ -125,10 +134,11 @@ impl Sim {
         let (task, transport, runtime) = (&self.tasks[t], &self.sims[t], &self.runtimes[t]);
         match rng.below(100) {
             0..=34 => {
-                let behaviour = match rng.below(10) {
-                    0..=6 => Behaviour::Succeed,
-                    7..=8 => Behaviour::Fail,
-                    _ => Behaviour::Hang,
+                let behaviour = match rng.below(20) {
+                    0..=12 => Behaviour::Succeed,
+                    13..=15 => Behaviour::Fail,
+                    16..=17 => Behaviour::Hang,
+                    _ => Behaviour::UntilCancelled,
                 };
                 let mut options = CallOptions::new();
                 if rng.chance(50) {

@@ -61,6 +61,31 @@ impl TaskMethod for Spin {
     }
 }
 
+/// Reports half-way progress, then waits for its cancellation and stops.
+struct Patient;
+impl TaskMethod for Patient {
+    const NAME: &'static str = "patient";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), cx: TaskContext) -> Result<(), HandlerError> {
+        cx.progress(0.5);
+        cx.aborted().await;
+        cx.throw_if_aborted()
+    }
+}
+
+/// Leaves a rejected promise nobody handles, then waits forever.
+struct RejectUnhandled;
+impl TaskMethod for RejectUnhandled {
+    const NAME: &'static str = "reject_unhandled";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+        let _ = js_sys::Promise::reject(&JsValue::from_str("nobody listens"));
+        std::future::pending().await
+    }
+}
+
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -79,7 +104,9 @@ pub fn test_workers() {
             .method::<Sum>()
             .method::<Refuse>()
             .method::<Explode>()
-            .method::<Spin>(),
+            .method::<Spin>()
+            .method::<Patient>()
+            .method::<RejectUnhandled>(),
     );
 }
 
@@ -107,6 +134,28 @@ fn runtime_with(config: TaskConfig) -> (TaskRuntime, leptos_atelier::Task) {
     let runtime = TaskRuntime::new();
     let task = runtime.define(config.task_id("t")).expect("valid config");
     (runtime, task)
+}
+
+/// Resolves after `ms` milliseconds of the page's event loop.
+async fn sleep(ms: f64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+        let _ = set_timeout
+            .unchecked_into::<js_sys::Function>()
+            .call2(&JsValue::NULL, &resolve, &ms.into());
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Waits until `done` holds, checking every 10 ms; panics with `what` after 10 s.
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..1_000 {
+        if done() {
+            return;
+        }
+        sleep(10.0).await;
+    }
+    panic!("timed out waiting until {what}");
 }
 
 /// The `detail` objects of the measures named `name` on the page's performance timeline.
@@ -302,4 +351,57 @@ async fn a_call_past_its_deadline_times_out_on_the_browser_clock() {
 fn the_glue_reports_its_own_url() {
     let url = leptos_atelier::glue_url();
     assert!(url.starts_with("http://"), "{url}");
+}
+
+#[wasm_bindgen_test]
+async fn an_abort_reaches_the_handler_in_a_real_worker_which_then_serves_on() {
+    let (runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    let reports = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = reports.clone();
+    let options = CallOptions::new()
+        .key("wait")
+        .on_progress(move |fraction| log.borrow_mut().push(fraction));
+    let call = task.call_with::<Patient>((), options);
+    wait_until("progress arrives", || !reports.borrow().is_empty()).await;
+    assert_eq!(*reports.borrow(), [0.5]);
+    runtime.abort_controller().abort("wait");
+    assert!(matches!(call.await, Err(TaskError::Aborted { .. })));
+    // The handler saw the cancel and returned: its worker is free and healthy.
+    wait_until("the worker settles the aborted call", || task.snapshot().in_flight == 0).await;
+    let worker = &task.snapshot().workers[0];
+    assert_eq!((worker.state, worker.completed), (WorkerState::Ready, 1));
+    assert_eq!(task.call::<Sum>(vec![5, 5]).await, Ok((10, 0)));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_hung_past_its_cancel_grace_is_replaced() {
+    let config = TaskConfig::singleton("test_workers").cancel_grace(std::time::Duration::from_millis(100));
+    let (_runtime, task) = runtime_with(config);
+    // Spins for a minute, deaf to its cancel.
+    let deadline = CallOptions::new().timeout(std::time::Duration::from_millis(100));
+    let spin = task.call_with::<Spin>(60_000.0, deadline);
+    assert!(matches!(spin.await, Err(TaskError::Timeout { .. })));
+    wait_until("the hung worker is stopped", || task.snapshot().in_flight == 0).await;
+    let cause = task.snapshot().last_crash.expect("counted as a crash").cause;
+    assert!(cause.contains("hung"), "{cause}");
+    assert_eq!(task.call::<Sum>(vec![1, 1]).await, Ok((2, 0)), "a fresh worker serves");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn an_unhandled_rejection_in_a_worker_is_a_crash_with_its_cause() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    match task.call::<RejectUnhandled>(()).await {
+        Err(TaskError::WorkerCrashed { cause, .. }) => {
+            assert!(cause.contains("unhandled promise rejection: nobody listens"), "{cause}");
+        }
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert_eq!(
+        task.call::<Sum>(vec![3]).await,
+        Ok((3, 0)),
+        "the crashed worker is not reused"
+    );
+    task.dispose();
 }

@@ -33,6 +33,22 @@ impl Output {
 }
 
 type Reply = oneshot::Sender<Result<Output, TaskError>>;
+
+/// Receives a call's progress reports.
+pub(crate) type OnProgress = Rc<dyn Fn(f64)>;
+
+/// Everything a caller hands over with a call.
+pub(crate) struct Submission {
+    pub method: &'static str,
+    pub key: Option<String>,
+    /// The encoded input.
+    pub input: Vec<u8>,
+    pub signal: Option<AbortSignal>,
+    /// The deadline, instead of the task's.
+    pub timeout: Option<std::time::Duration>,
+    pub trace: Option<TraceLink>,
+    pub on_progress: Option<OnProgress>,
+}
 /// A caller's answer, sent once the state is released; `started_at` (clock ms) is set
 /// for calls that count in telemetry and events (not for ones refused because the task
 /// was disposed or halted).
@@ -85,6 +101,7 @@ pub(super) struct Call {
     trace: Option<TraceLink>,
     /// Whether the call's span is recorded.
     sampled: bool,
+    on_progress: Option<OnProgress>,
 }
 
 /// Why a call is being cancelled.
@@ -166,6 +183,8 @@ pub(super) struct State {
     spans: SpanSettings,
     /// Events of the current transition, delivered once it releases the state.
     emitted: Vec<RuntimeEvent>,
+    /// Progress reports of the current transition, delivered once it releases the state.
+    progress: Vec<(OnProgress, f64)>,
     /// The queue counts last reported as gauges.
     reported_counts: QueueCounts,
     pub(super) last_crash: Option<CrashRecord>,
@@ -211,6 +230,7 @@ impl Executor {
                 bus,
                 spans,
                 emitted: Vec::new(),
+                progress: Vec::new(),
                 reported_counts: QueueCounts::default(),
                 last_crash: None,
                 idle_timer: None,
@@ -254,15 +274,16 @@ impl Executor {
 
     /// Admits a call and dispatches whatever can run now. An abort of `signal`, or the
     /// deadline `timeout` (default: the task's), cancels the call in whatever phase it is.
-    pub(crate) fn submit(
-        &self,
-        method: &'static str,
-        key: Option<String>,
-        input: Vec<u8>,
-        signal: Option<AbortSignal>,
-        timeout: Option<std::time::Duration>,
-        trace: Option<TraceLink>,
-    ) -> oneshot::Receiver<Result<Output, TaskError>> {
+    pub(crate) fn submit(&self, submission: Submission) -> oneshot::Receiver<Result<Output, TaskError>> {
+        let Submission {
+            method,
+            key,
+            input,
+            signal,
+            timeout,
+            trace,
+            on_progress,
+        } = submission;
         let (reply, receiver) = oneshot::channel();
         self.transition(|state| {
             let now = state.platform.now_ms();
@@ -341,6 +362,7 @@ impl Executor {
                 queue_wait_last: 0.0,
                 trace,
                 sampled,
+                on_progress,
             });
             let mut settled = Vec::new();
             match admission {
@@ -386,7 +408,7 @@ impl Executor {
 }
 
 pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
-    let (settlements, snapshot, hub, disposed, bus, events) = {
+    let (settlements, snapshot, hub, disposed, bus, events, progress) = {
         let mut state = state.borrow_mut();
         let settlements = change(&mut state);
         state.track_idle();
@@ -395,6 +417,7 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
         }
         state.report_queue_counts();
         let events = std::mem::take(&mut state.emitted);
+        let progress = std::mem::take(&mut state.progress);
         let snapshot = state.snapshot();
         (
             settlements,
@@ -403,8 +426,12 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
             state.disposed,
             state.bus.clone(),
             events,
+            progress,
         )
     };
+    for (report, fraction) in progress {
+        report(fraction);
+    }
     for settlement in settlements {
         // A caller that dropped its future no longer wants the result.
         let _ = settlement.reply.send(settlement.result);
@@ -713,6 +740,21 @@ impl State {
                 (call, attempt, Ok(Output { frame, start }))
             }
             FromWorker::Failed { call, attempt, error } => (call, attempt, Err(error)),
+            FromWorker::Progress {
+                call,
+                attempt,
+                fraction,
+            } => {
+                let report = self
+                    .queue
+                    .in_flight_mut(|c| c.id == call && c.attempt == attempt && c.worker == index)
+                    .filter(|c| c.reply.is_some())
+                    .and_then(|c| c.on_progress.clone());
+                if let Some(report) = report {
+                    self.progress.push((report, fraction));
+                }
+                return Vec::new();
+            }
         };
         let Some(done) = self
             .queue
@@ -727,7 +769,7 @@ impl State {
         self.telemetry
             .run_time
             .record(self.platform.now_ms() - done.dispatched_at);
-        let result = result.map_err(|remote| self.remote_error(done.method, remote));
+        let result = result.map_err(|remote| self.remote_error(&done, remote));
         let mut settled: Vec<Settlement> = done.settle(result).into_iter().collect();
         settled.extend(self.pump());
         settled
@@ -743,12 +785,21 @@ impl State {
             settled.extend(self.pump());
             return settled;
         }
+        let grace = self.config.cancel_grace;
+        let executor = self.me.clone();
+        let platform = self.platform.clone();
         let Some(call) = self.queue.in_flight_mut(|c| c.id == id) else {
             return Vec::new();
         };
         call.stop_listening();
         let (reply, key, started_at) = (call.reply.take(), call.key.clone(), call.started_at);
         let span = call.span_parts();
+        let (worker, attempt) = (call.worker, call.attempt);
+        // The deadline is spent; the same field now holds the grace timer, dropped
+        // with the call when its worker settles it.
+        call.deadline =
+            grace.map(|grace| platform.set_timer(grace, move || hung_later(&executor, id, attempt, worker, grace)));
+        self.tell_worker(worker, &ToWorker::Cancel { call: id });
         let error = self.cancel_error(why, key, CallPhase::InFlight);
         reply
             .map(|reply| Settlement {
@@ -761,8 +812,38 @@ impl State {
             .collect()
     }
 
-    fn remote_error(&self, method: &str, remote: RemoteError) -> TaskError {
+    /// Sends a control frame to the live worker of slot `index`; a worker that is gone
+    /// needs no telling.
+    fn tell_worker(&self, index: usize, envelope: &ToWorker) {
+        if let (Some(link), Ok(frame)) = (&self.slots[index].link, codec::encode_envelope(envelope)) {
+            let _ = link.post(frame);
+        }
+    }
+
+    /// A cancelled call outlived its worker's grace: take the worker as hung.
+    fn hung(&mut self, id: CallId, attempt: u32, index: usize, grace: std::time::Duration) -> Vec<Settlement> {
+        let still_running = self
+            .queue
+            .in_flight_mut(|c| c.id == id && c.attempt == attempt && c.worker == index)
+            .is_some();
+        if !still_running || self.slots[index].link.is_none() {
+            return Vec::new();
+        }
+        let cause = format!(
+            "hung: call {id} was cancelled but its worker did not settle it within {} ms",
+            grace.as_millis()
+        );
+        let error = self.crash_error(index, cause.clone());
+        self.on_crash(index, error, cause)
+    }
+
+    fn remote_error(&self, call: &Call, remote: RemoteError) -> TaskError {
+        let method = call.method;
         match remote {
+            RemoteError::Handler(e) if e.is_aborted() => TaskError::Aborted {
+                task_id: self.task_id.clone(),
+                key: call.key.clone(),
+            },
             RemoteError::Handler(e) => TaskError::Handler(e),
             RemoteError::UnknownMethod(method) => TaskError::UnknownMethod {
                 task_id: self.task_id.clone(),
@@ -926,6 +1007,13 @@ impl TaskTelemetry {
 fn cancel_later(executor: &Weak<RefCell<State>>, id: CallId, why: Cancel) {
     if let Some(state) = executor.upgrade() {
         transition(&state, |state| state.cancel(id, why));
+    }
+}
+
+/// Takes a worker as hung, if the cancelled call is still on it when its grace ends.
+fn hung_later(executor: &Weak<RefCell<State>>, id: CallId, attempt: u32, index: usize, grace: std::time::Duration) {
+    if let Some(state) = executor.upgrade() {
+        transition(&state, |state| state.hung(id, attempt, index, grace));
     }
 }
 

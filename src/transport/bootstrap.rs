@@ -31,6 +31,13 @@ self.onmessage = async (event) => {
     }
     self.__leptosAtelierPort = port;
     self.__leptosAtelierWorkerIndex = index;
+    // Failures outside any handler end the worker: report their cause first.
+    const crashed = (why) => port.postMessage({ crashed: why });
+    self.addEventListener("unhandledrejection", (e) => {
+      const r = e.reason;
+      crashed(`unhandled promise rejection: ${r && r.stack ? r.stack : r}`);
+    });
+    port.onmessageerror = () => crashed("a message from the runtime could not be deserialized");
     start();
     if (self.__leptosAtelierServing !== true) {
       fail(`worker entry '${entry}' returned without calling serve()`);

@@ -39,6 +39,7 @@ use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use crate::codec::{self, FromWorker};
 use crate::platform::VirtualClock;
 use crate::worker::Registry;
+use crate::worker::session::{Post, Session};
 
 /// In-process workers for tests (see the module docs). Clones share the same workers.
 #[derive(Clone)]
@@ -56,7 +57,7 @@ struct Shared {
 
 struct SimWorker {
     index: usize,
-    registry: Rc<Registry>,
+    session: Rc<Session>,
     events: EventSink,
     alive: Rc<std::cell::Cell<bool>>,
     announced: bool,
@@ -176,17 +177,10 @@ impl SimTransport {
                 }
             }
             while let Some(frame) = worker.inbox.borrow_mut().pop_front() {
-                let outbox = worker.outbox.clone();
-                let alive = worker.alive.clone();
-                match worker.registry.handle(&frame, worker.index) {
-                    Ok(reply) => {
-                        let spawned = executor.spawner().spawn_local(async move {
-                            let frame = reply.await;
-                            if alive.get() {
-                                outbox.borrow_mut().push_back(WorkerEvent::Frame(frame));
-                            }
-                        });
-                        if let Err(e) = spawned {
+                match worker.session.receive(&frame) {
+                    Ok(None) => {}
+                    Ok(Some(work)) => {
+                        if let Err(e) = executor.spawner().spawn_local(work) {
                             worker
                                 .outbox
                                 .borrow_mut()
@@ -227,15 +221,25 @@ impl Transport for SimTransport {
     fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
         let alive = Rc::new(std::cell::Cell::new(true));
         let inbox = Rc::new(RefCell::new(VecDeque::new()));
+        let outbox: Rc<RefCell<VecDeque<WorkerEvent>>> = Rc::default();
+        // A dead worker's replies and progress never arrive.
+        let post: Post = {
+            let (alive, outbox) = (alive.clone(), outbox.clone());
+            Rc::new(move |frame| {
+                if alive.get() {
+                    outbox.borrow_mut().push_back(WorkerEvent::Frame(frame));
+                }
+            })
+        };
         self.shared.workers.borrow_mut().push(SimWorker {
             index: request.worker_index,
-            registry: Rc::new((self.shared.make_registry)()),
+            session: Session::new((self.shared.make_registry)(), request.worker_index, post),
             events,
             alive: alive.clone(),
             announced: false,
             start_failure: self.shared.next_start_failure.borrow_mut().take(),
             inbox: inbox.clone(),
-            outbox: Rc::new(RefCell::new(VecDeque::new())),
+            outbox,
         });
         Ok(Box::new(SimLink { alive, inbox }))
     }

@@ -1,26 +1,50 @@
-//! [`TaskContext`]: what a handler knows about the call it is running.
+//! [`TaskContext`]: what a handler knows about the call it is running, and how it
+//! hears of cancellation and reports progress.
 
-/// Facts about the call a handler is running, passed beside its input.
+use std::rc::Rc;
+
+use crate::abort::{AbortSignal, Aborted};
+use crate::error::HandlerError;
+
+/// Facts about the call a handler is running, passed beside its input: ids, key,
+/// worker, the call's abort signal, and a way to report progress to the caller.
+///
+/// When the caller aborts the call or its deadline passes, the runtime answers the
+/// caller at once and tells the worker; the handler's [`signal`](Self::signal) is then
+/// aborted. A handler that checks it can stop early and free its worker; one that
+/// ignores it runs to the end (and, with
+/// [`TaskConfig::cancel_grace`](crate::TaskConfig::cancel_grace), is terminated if it
+/// takes too long).
 ///
 /// ```
 /// use leptos_atelier::{HandlerError, TaskContext, TaskMethod};
 ///
-/// pub struct WhoAmI;
-/// impl TaskMethod for WhoAmI {
-///     const NAME: &'static str = "who_am_i";
-///     type Input = ();
-///     type Output = usize;
-///     async fn run(_: (), cx: TaskContext) -> Result<usize, HandlerError> {
-///         Ok(cx.worker_index())
+/// pub struct SumSquares;
+/// impl TaskMethod for SumSquares {
+///     const NAME: &'static str = "sum_squares";
+///     type Input = u64;
+///     type Output = u64;
+///     async fn run(n: u64, cx: TaskContext) -> Result<u64, HandlerError> {
+///         let mut sum = 0u64;
+///         for i in 0..n {
+///             if i % 100_000 == 0 {
+///                 cx.throw_if_aborted()?; // stop early when cancelled
+///                 cx.progress(i as f64 / n as f64);
+///             }
+///             sum = sum.wrapping_add(i * i);
+///         }
+///         Ok(sum)
 ///     }
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct TaskContext {
     pub(crate) call_id: u64,
     pub(crate) attempt: u32,
     pub(crate) key: Option<String>,
     pub(crate) worker_index: usize,
+    pub(crate) signal: AbortSignal,
+    pub(crate) progress: Rc<dyn Fn(f64)>,
 }
 
 impl TaskContext {
@@ -42,5 +66,75 @@ impl TaskContext {
     /// The pool slot of the worker running the call (0 for a singleton).
     pub fn worker_index(&self) -> usize {
         self.worker_index
+    }
+
+    /// The call's abort signal: aborted when the caller cancels or times out.
+    pub fn signal(&self) -> &AbortSignal {
+        &self.signal
+    }
+
+    /// Whether the call was cancelled.
+    pub fn is_aborted(&self) -> bool {
+        self.signal.is_aborted()
+    }
+
+    /// `Err(HandlerError::aborted())` if the call was cancelled, for `?` in handlers.
+    /// The caller sees [`TaskError::Aborted`](crate::TaskError::Aborted) either way.
+    pub fn throw_if_aborted(&self) -> Result<(), HandlerError> {
+        if self.is_aborted() {
+            Err(HandlerError::aborted())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Completes when the call is cancelled; race it against async work to stop
+    /// waiting for something whose result nobody wants.
+    pub fn aborted(&self) -> Aborted {
+        self.signal.aborted()
+    }
+
+    /// Reports progress to the caller (see
+    /// [`CallOptions::on_progress`](crate::CallOptions::on_progress)); by convention a
+    /// fraction from 0.0 to 1.0. Values that are not finite are ignored. Each report is
+    /// one small message, so report at a human pace (a few per second), not per item.
+    pub fn progress(&self, fraction: f64) {
+        if fraction.is_finite() {
+            (self.progress)(fraction);
+        }
+    }
+
+    /// A context for calling a handler directly, e.g. in a unit test of the handler.
+    /// Progress reports go nowhere.
+    ///
+    /// ```
+    /// use leptos_atelier::{AbortController, TaskContext};
+    ///
+    /// let controller = AbortController::new();
+    /// let cx = TaskContext::detached(controller.signal());
+    /// controller.abort();
+    /// assert!(cx.throw_if_aborted().is_err());
+    /// ```
+    pub fn detached(signal: AbortSignal) -> Self {
+        Self {
+            call_id: 0,
+            attempt: 1,
+            key: None,
+            worker_index: 0,
+            signal,
+            progress: Rc::new(|_| {}),
+        }
+    }
+}
+
+impl std::fmt::Debug for TaskContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("call_id", &self.call_id)
+            .field("attempt", &self.attempt)
+            .field("key", &self.key)
+            .field("worker_index", &self.worker_index)
+            .field("aborted", &self.is_aborted())
+            .finish()
     }
 }

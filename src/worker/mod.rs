@@ -11,6 +11,7 @@
 mod context;
 mod registry;
 mod serve;
+pub(crate) mod session;
 
 pub use context::TaskContext;
 pub use registry::Registry;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::future::{Future, ready};
 use std::pin::Pin;
 
-use crate::codec::{self, FromWorker, RemoteError, ToWorker};
+use crate::codec::{self, FromWorker, RemoteError};
 use crate::error::PayloadSide;
 use crate::method::TaskMethod;
 use crate::worker::TaskContext;
@@ -73,46 +73,32 @@ impl Registry {
         self.handlers.contains_key(method)
     }
 
-    /// Turns a call frame into the future of its reply frame.
-    ///
-    /// A frame that is not a call is an error for the caller to report; a call to an
-    /// unknown method or with an undecodable input is answered with a failure frame.
+    /// The future of the reply frame to a call of `method` on `payload`: `Done` and
+    /// the output, or `Failed` (unknown method, undecodable input, handler error,
+    /// unencodable output).
     #[cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
-    pub(crate) fn handle(
+    pub(crate) fn reply(
         &self,
-        frame: &[u8],
-        worker_index: usize,
-    ) -> Result<impl Future<Output = Vec<u8>> + 'static, postcard::Error> {
-        let (
-            ToWorker::Call {
-                call,
-                attempt,
-                method,
-                key,
-            },
-            payload,
-        ) = codec::decode_frame(frame)?;
+        method: String,
+        payload: &[u8],
+        cx: TaskContext,
+    ) -> impl Future<Output = Vec<u8>> + 'static {
+        let (call, attempt) = (cx.call_id, cx.attempt);
         let reply: Reply = match self.handlers.get(method.as_str()) {
             None => Box::pin(ready(Err(RemoteError::UnknownMethod(method)))),
-            Some(handler) => {
-                let prefix = codec::encode_envelope(&FromWorker::Done { call, attempt })?;
-                let cx = TaskContext {
-                    call_id: call,
-                    attempt,
-                    key,
-                    worker_index,
-                };
-                handler(payload, cx, prefix)
-            }
+            Some(handler) => match codec::encode_envelope(&FromWorker::Done { call, attempt }) {
+                Ok(prefix) => handler(payload, cx, prefix),
+                Err(e) => Box::pin(ready(Err(RemoteError::Encode(e.to_string())))),
+            },
         };
-        Ok(async move {
+        async move {
             match reply.await {
                 Ok(frame) => frame,
                 // An envelope of plain integers and strings always encodes; if it ever
                 // did not, the empty frame reaches the caller as a protocol error.
                 Err(error) => codec::encode_envelope(&FromWorker::Failed { call, attempt, error }).unwrap_or_default(),
             }
-        })
+        }
     }
 }
 

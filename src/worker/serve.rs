@@ -6,7 +6,8 @@ use crate::worker::Registry;
 ///
 /// It installs a panic hook that reports the panic's message and location to the
 /// main thread before the worker dies, answers every call frame with its reply
-/// frame, and sends the ready handshake. It returns at once; the worker keeps
+/// frame (running calls concurrently, each with its own abort signal, aborted when
+/// the runtime sends a cancel), and sends the ready handshake. It returns at once; the worker keeps
 /// serving until the runtime terminates it.
 ///
 /// Outside a worker started by a [`TaskRuntime`](crate::TaskRuntime) there is no
@@ -48,6 +49,7 @@ mod browser {
 
     use crate::transport::bootstrap::{GLOBAL_PORT, GLOBAL_SERVING, GLOBAL_WORKER_INDEX};
     use crate::worker::Registry;
+    use crate::worker::session::{Post, Session};
 
     pub(super) fn serve(registry: Registry) {
         let global = js_sys::global();
@@ -64,8 +66,9 @@ mod browser {
             .map_or(0, |v| v as usize);
         std::panic::set_hook(Box::new(report_panic));
 
-        let registry = Rc::new(registry);
         let reply_port = port.clone();
+        let post: Post = Rc::new(move |frame: Vec<u8>| post_frame(&reply_port, &frame));
+        let session = Session::new(registry, worker_index, post);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             let Ok(bytes) = event.data().dyn_into::<Uint8Array>() else {
                 web_sys::console::error_1(&JsValue::from_str(
@@ -73,11 +76,9 @@ mod browser {
                 ));
                 return;
             };
-            match registry.handle(&bytes.to_vec(), worker_index) {
-                Ok(reply) => {
-                    let port = reply_port.clone();
-                    wasm_bindgen_futures::spawn_local(async move { post_frame(&port, &reply.await) });
-                }
+            match session.receive(&bytes.to_vec()) {
+                Ok(Some(work)) => wasm_bindgen_futures::spawn_local(work),
+                Ok(None) => {}
                 Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
                     "leptos_atelier: the worker received a malformed frame: {e}"
                 ))),

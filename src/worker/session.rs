@@ -1,0 +1,200 @@
+//! One worker's serving state: the calls it is running, the cancels it has heard,
+#![cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
+//! and how a frame from the runtime becomes work.
+//!
+//! Both the browser's [`serve`](crate::serve) and the simulated transport feed frames
+//! to a [`Session`] and run the futures it returns; the session posts replies and
+//! progress through the function it was given. It does not know how frames travel.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use crate::abort::AbortController;
+use crate::codec::{self, CallId, FromWorker, ToWorker};
+use crate::worker::{Registry, TaskContext};
+
+/// How many cancels of calls not (yet) seen a worker remembers.
+const TOMBSTONES: usize = 256;
+
+/// Work to run on the worker's event loop: one call, ending with its reply posted.
+pub(crate) type Work = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Sends a frame to the runtime.
+pub(crate) type Post = Rc<dyn Fn(Vec<u8>)>;
+
+/// The serving state of one worker.
+pub(crate) struct Session {
+    registry: Registry,
+    worker_index: usize,
+    post: Post,
+    /// The abort controller of each running call.
+    running: RefCell<HashMap<CallId, AbortController>>,
+    /// Cancels that arrived before their call: the call starts aborted.
+    tombstones: RefCell<VecDeque<CallId>>,
+}
+
+impl Session {
+    pub(crate) fn new(registry: Registry, worker_index: usize, post: Post) -> Rc<Self> {
+        Rc::new(Self {
+            registry,
+            worker_index,
+            post,
+            running: RefCell::default(),
+            tombstones: RefCell::default(),
+        })
+    }
+
+    /// Takes one frame from the runtime. A call gives back the work that runs it and
+    /// posts its reply; a cancel aborts the call's signal (or is remembered, if the
+    /// call has not arrived) and gives back nothing. A frame that is not a runtime
+    /// frame is an error for the caller to report.
+    pub(crate) fn receive(self: &Rc<Self>, frame: &[u8]) -> Result<Option<Work>, postcard::Error> {
+        let (envelope, payload) = codec::decode_frame::<ToWorker>(frame)?;
+        match envelope {
+            ToWorker::Cancel { call } => {
+                if let Some(controller) = self.running.borrow().get(&call) {
+                    controller.abort();
+                } else {
+                    let mut tombstones = self.tombstones.borrow_mut();
+                    if tombstones.len() == TOMBSTONES {
+                        tombstones.pop_front();
+                    }
+                    tombstones.push_back(call);
+                }
+                Ok(None)
+            }
+            ToWorker::Call {
+                call,
+                attempt,
+                method,
+                key,
+            } => {
+                let controller = AbortController::new();
+                let mut tombstones = self.tombstones.borrow_mut();
+                if let Some(at) = tombstones.iter().position(|&dead| dead == call) {
+                    tombstones.remove(at);
+                    controller.abort();
+                }
+                drop(tombstones);
+                self.running.borrow_mut().insert(call, controller.clone());
+                let post = self.post.clone();
+                let cx = TaskContext {
+                    call_id: call,
+                    attempt,
+                    key,
+                    worker_index: self.worker_index,
+                    signal: controller.signal(),
+                    progress: Rc::new(move |fraction| {
+                        if let Ok(frame) = codec::encode_envelope(&FromWorker::Progress {
+                            call,
+                            attempt,
+                            fraction,
+                        }) {
+                            post(frame);
+                        }
+                    }),
+                };
+                let reply = self.registry.reply(method, payload, cx);
+                let session = self.clone();
+                Ok(Some(Box::pin(async move {
+                    let frame = reply.await;
+                    session.running.borrow_mut().remove(&call);
+                    (session.post)(frame);
+                })))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::{HandlerError, TaskMethod};
+
+    /// Waits for its call to be cancelled, reporting progress first.
+    struct Patient;
+    impl TaskMethod for Patient {
+        const NAME: &'static str = "patient";
+        type Input = ();
+        type Output = ();
+        async fn run(_: (), cx: TaskContext) -> Result<(), HandlerError> {
+            cx.progress(0.5);
+            cx.aborted().await;
+            cx.throw_if_aborted()
+        }
+    }
+
+    fn session() -> (Rc<Session>, Rc<RefCell<Vec<FromWorker>>>) {
+        let sent = Rc::new(RefCell::new(Vec::new()));
+        let log = sent.clone();
+        let post: Post = Rc::new(move |frame: Vec<u8>| {
+            let (envelope, _) = codec::decode_frame::<FromWorker>(&frame).unwrap();
+            log.borrow_mut().push(envelope);
+        });
+        (Session::new(Registry::new().method::<Patient>(), 0, post), sent)
+    }
+
+    fn call(id: CallId) -> Vec<u8> {
+        let envelope = ToWorker::Call {
+            call: id,
+            attempt: 1,
+            method: "patient".into(),
+            key: None,
+        };
+        codec::encode_frame(&envelope, &()).unwrap()
+    }
+
+    fn cancel(id: CallId) -> Vec<u8> {
+        codec::encode_envelope(&ToWorker::Cancel { call: id }).unwrap()
+    }
+
+    fn aborted(call: CallId) -> FromWorker {
+        FromWorker::Failed {
+            call,
+            attempt: 1,
+            error: codec::RemoteError::Handler(HandlerError::aborted()),
+        }
+    }
+
+    #[test]
+    fn a_cancel_aborts_the_running_handler() {
+        let (session, sent) = session();
+        let mut work = session.receive(&call(3)).unwrap().unwrap();
+        assert_eq!(work.as_mut().now_or_never(), None, "waiting for its cancel");
+        assert!(session.receive(&cancel(3)).unwrap().is_none());
+        assert_eq!(work.now_or_never(), Some(()));
+        let progress = FromWorker::Progress {
+            call: 3,
+            attempt: 1,
+            fraction: 0.5,
+        };
+        assert_eq!(*sent.borrow(), [progress, aborted(3)]);
+    }
+
+    #[test]
+    fn a_cancel_that_arrives_first_starts_the_call_aborted_and_an_unknown_one_is_harmless() {
+        let (session, sent) = session();
+        assert!(session.receive(&cancel(9)).unwrap().is_none());
+        assert!(session.receive(&cancel(404)).unwrap().is_none());
+        let work = session.receive(&call(9)).unwrap().unwrap();
+        assert_eq!(work.now_or_never(), Some(()), "the handler saw it aborted");
+        assert_eq!(sent.borrow().last(), Some(&aborted(9)));
+        // The tombstone is used up: the same id again runs normally.
+        let mut again = session.receive(&call(9)).unwrap().unwrap();
+        assert_eq!(again.as_mut().now_or_never(), None);
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        let (session, _) = session();
+        assert!(session.receive(&[0xff, 0xff]).is_err());
+    }
+}
