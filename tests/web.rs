@@ -7,8 +7,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos_atelier::{
-    CallOptions, HandlerError, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext, TaskError, TaskMethod,
-    TaskRuntime, TraceEnd, WorkerState, serve,
+    CallOptions, CrashPolicy, HandlerError, InitMode, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext,
+    TaskError, TaskMethod, TaskRuntime, TraceEnd, WorkerState, serve,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -86,6 +86,35 @@ impl TaskMethod for RejectUnhandled {
     }
 }
 
+/// What a soak call does on its first attempt (later attempts always succeed).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Fault {
+    None,
+    /// Panics, killing its worker.
+    Panic,
+    /// Spins for a minute, deaf to cancellation.
+    Hang,
+}
+
+/// Returns its number, unless its fault strikes first.
+struct Flaky;
+impl TaskMethod for Flaky {
+    const NAME: &'static str = "flaky";
+    type Input = (u32, Fault);
+    type Output = u32;
+    async fn run((n, fault): (u32, Fault), cx: TaskContext) -> Result<u32, HandlerError> {
+        match (fault, cx.attempt()) {
+            (Fault::Panic, 1) => panic!("injected panic in call {n}"),
+            (Fault::Hang, 1) => {
+                let until = js_sys::Date::now() + 60_000.0;
+                while js_sys::Date::now() < until {}
+                Ok(n)
+            }
+            _ => Ok(n),
+        }
+    }
+}
+
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -106,7 +135,8 @@ pub fn test_workers() {
             .method::<Explode>()
             .method::<Spin>()
             .method::<Patient>()
-            .method::<RejectUnhandled>(),
+            .method::<RejectUnhandled>()
+            .method::<Flaky>(),
     );
 }
 
@@ -404,4 +434,107 @@ async fn an_unhandled_rejection_in_a_worker_is_a_crash_with_its_cause() {
         "the crashed worker is not reused"
     );
     task.dispose();
+}
+
+/// 500 calls on a pool of 4 with panics and hangs injected at random (seeded), under
+/// `policy`: every call settles once, with an outcome its fault explains; the pool
+/// ends with all its workers, and the snapshot and the telemetry agree with the calls.
+async fn soak(policy: CrashPolicy, seed: u64) {
+    const CALLS: u32 = 500;
+    let config = TaskConfig::parallel("test_workers")
+        .pool_size(4)
+        .init(InitMode::Eager)
+        .crash_policy(policy)
+        .crash_max_retries(10_000)
+        .cancel_grace(std::time::Duration::from_millis(50));
+    let (_runtime, task) = runtime_with(config);
+    let mut state = seed;
+    let mut faults = Vec::new();
+    let calls: Vec<_> = (0..CALLS)
+        .map(|n| {
+            // xorshift64
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let fault = match state % 100 {
+                0..=2 => Fault::Panic,
+                3..=4 => Fault::Hang,
+                _ => Fault::None,
+            };
+            faults.push(fault);
+            let options = match fault {
+                Fault::Hang => CallOptions::new().timeout(std::time::Duration::from_millis(200)),
+                _ => CallOptions::new(),
+            };
+            task.call_with::<Flaky>((n, fault), options)
+        })
+        .collect();
+    let results = futures_util::future::join_all(calls).await;
+    assert_eq!(results.len(), CALLS as usize);
+    let (mut ok, mut crashed, mut timed_out) = (0, 0, 0);
+    for (n, (result, fault)) in results.iter().zip(&faults).enumerate() {
+        match result {
+            Ok(value) => {
+                assert_eq!(*value, n as u32, "seed {seed}");
+                ok += 1;
+            }
+            Err(TaskError::WorkerCrashed { .. }) => crashed += 1,
+            Err(TaskError::Timeout { .. }) => timed_out += 1,
+            Err(other) => panic!("seed {seed}: call {n} ({fault:?}) ended with {other:?}"),
+        }
+        match (policy, fault, result) {
+            // Under fail-task the halt may fail a hanging call before its deadline.
+            (CrashPolicy::FailTask, Fault::Hang, result) => assert!(
+                matches!(result, Err(TaskError::Timeout { .. } | TaskError::WorkerCrashed { .. })),
+                "seed {seed}: {n}"
+            ),
+            (_, Fault::Hang, result) => {
+                assert!(matches!(result, Err(TaskError::Timeout { .. })), "seed {seed}: {n}")
+            }
+            // Requeued calls run again, and faults strike only on the first attempt.
+            (CrashPolicy::RestartRequeueInFlight, _, result) => assert!(result.is_ok(), "seed {seed}: {n}"),
+            (_, Fault::Panic, result) => {
+                assert!(
+                    matches!(result, Err(TaskError::WorkerCrashed { .. })),
+                    "seed {seed}: {n}"
+                )
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        faults.contains(&Fault::Panic) && faults.contains(&Fault::Hang),
+        "seed {seed} injects both"
+    );
+    if policy == CrashPolicy::FailTask {
+        assert_eq!(task.snapshot().status, leptos_atelier::TaskStatus::Halted);
+        task.start_workers();
+    }
+    wait_until("the pool is whole and idle", || {
+        let s = task.snapshot();
+        s.active_workers == 4 && s.in_flight + s.pending + s.waiting == 0
+    })
+    .await;
+    let telemetry = task.telemetry();
+    assert_eq!(telemetry.succeeded, ok, "seed {seed}");
+    assert_eq!(telemetry.failed, crashed, "seed {seed}");
+    assert_eq!(telemetry.canceled, timed_out, "seed {seed}");
+    assert!(task.snapshot().last_crash.is_some());
+    assert_eq!(task.call::<Sum>(vec![20, 22]).await.map(|(sum, _)| sum), Ok(42));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn soak_restart_fail_in_flight() {
+    soak(CrashPolicy::RestartFailInFlight, 0x5eed_0001).await;
+}
+
+#[wasm_bindgen_test]
+async fn soak_restart_requeue_in_flight() {
+    soak(CrashPolicy::RestartRequeueInFlight, 0x5eed_0002).await;
+}
+
+#[wasm_bindgen_test]
+async fn soak_fail_task() {
+    soak(CrashPolicy::FailTask, 0x5eed_0003).await;
 }

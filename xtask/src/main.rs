@@ -350,8 +350,11 @@ fn test() -> Result {
             "web",
         ],
     );
+    // The suite takes seconds; the generous limit only keeps a slow CI machine from
+    // cutting off the soak tests.
     wasm.env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30");
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     run(&mut wasm)?;
 
     // End to end: the built playground driven by Playwright in Debian's Chromium.
