@@ -79,6 +79,7 @@ pub(crate) fn decode_frame<E: DeserializeOwned>(frame: &[u8]) -> Result<(E, &[u8
 }
 
 /// Encodes a payload on its own.
+#[cfg(test)]
 pub(crate) fn encode_payload<P: Serialize + ?Sized>(payload: &P) -> Result<Vec<u8>, postcard::Error> {
     postcard::to_stdvec(payload)
 }

@@ -75,6 +75,18 @@ pub enum TaskError {
         /// The codec's message.
         message: String,
     },
+    /// The call's worker died (crash, stop) after the call's [`Transfer`](crate::Transfer)
+    /// objects were moved to it, so the call cannot be sent again (the objects are
+    /// gone with the worker). Calls without transferred objects are requeued instead.
+    #[error(
+        "call to task `{task_id}` cannot be retried: its transferred objects went to worker {worker_index}, which is gone"
+    )]
+    TransferLost {
+        /// The task the call was made on.
+        task_id: String,
+        /// The worker that received the objects.
+        worker_index: usize,
+    },
     /// The worker answered something that is not a runtime message.
     #[error("worker {worker_index} of task `{task_id}` broke the protocol: {message}")]
     Protocol {

@@ -73,6 +73,7 @@ mod spans;
 mod task;
 mod telemetry;
 mod trace;
+mod transfer;
 mod transport;
 mod worker;
 
@@ -98,6 +99,7 @@ pub use spans::{SpanErrorKind, SpanEvent, SpanMode, SpanStatus};
 pub use task::{CallOptions, Task, TaskCall};
 pub use telemetry::{LatencySummary, TelemetrySummary};
 pub use trace::{Trace, TraceEnd, TraceError, TraceEvent};
+pub use transfer::Transfer;
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
 pub use worker::{Registry, TaskContext, serve};

@@ -84,9 +84,10 @@ impl SpanErrorKind {
             TaskError::Disposed { .. } => return None,
             TaskError::Aborted { .. } | TaskError::Timeout { .. } => SpanErrorKind::Abort,
             TaskError::QueueFull { .. } => SpanErrorKind::Queue,
-            TaskError::WorkerStart { .. } | TaskError::WorkerCrashed { .. } | TaskError::Protocol { .. } => {
-                SpanErrorKind::Crash
-            }
+            TaskError::WorkerStart { .. }
+            | TaskError::WorkerCrashed { .. }
+            | TaskError::Protocol { .. }
+            | TaskError::TransferLost { .. } => SpanErrorKind::Crash,
             _ => SpanErrorKind::Exception,
         })
     }

@@ -8,12 +8,12 @@ use std::task::{Context, Poll};
 use futures_channel::oneshot;
 
 use crate::abort::{AbortSignal, AbortTaskController};
-use crate::codec;
 use crate::error::{PayloadSide, TaskError};
 use crate::executor::{Executor, OnProgress, Output, Submission};
 use crate::method::TaskMethod;
 use crate::snapshot::TaskSnapshot;
 use crate::trace::Trace;
+use crate::transfer;
 
 /// A defined task: a queue in front of its workers. Clones are handles to the same task.
 ///
@@ -171,11 +171,12 @@ impl Task {
             on_progress,
         } = options;
         let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
-        let state = match codec::encode_payload(&input) {
-            Ok(input) => CallState::Submitted(self.executor.submit(Submission {
+        let state = match transfer::encode(&input, Vec::new()) {
+            Ok((input, attachments)) => CallState::Submitted(self.executor.submit(Submission {
                 method: M::NAME,
                 key,
                 input,
+                attachments,
                 signal,
                 timeout,
                 trace: trace.map(|trace| trace.link()),
@@ -272,10 +273,12 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
                 task_id: this.task_id.clone(),
             })
         })?;
-        Poll::Ready(codec::decode_payload(output.bytes()).map_err(|e| TaskError::Decode {
-            method: this.method.to_owned(),
-            side: PayloadSide::Output,
-            message: e.to_string(),
-        }))
+        Poll::Ready(
+            transfer::decode(output.bytes(), &output.attachments).map_err(|e| TaskError::Decode {
+                method: this.method.to_owned(),
+                side: PayloadSide::Output,
+                message: e.to_string(),
+            }),
+        )
     }
 }

@@ -8,7 +8,7 @@
 
 use leptos_atelier::{
     CallOptions, CrashPolicy, HandlerError, InitMode, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext,
-    TaskError, TaskMethod, TaskRuntime, TraceEnd, WorkerState, serve,
+    TaskError, TaskMethod, TaskRuntime, TraceEnd, Transfer, WorkerState, serve,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -115,6 +115,57 @@ impl TaskMethod for Flaky {
     }
 }
 
+/// Inverts every byte of a transferred buffer and hands the same buffer back.
+struct InvertBuffer;
+impl TaskMethod for InvertBuffer {
+    const NAME: &'static str = "invert_buffer";
+    type Input = Transfer<js_sys::ArrayBuffer>;
+    type Output = (Transfer<js_sys::ArrayBuffer>, usize);
+    async fn run(buffer: Self::Input, cx: TaskContext) -> Result<Self::Output, HandlerError> {
+        let view = js_sys::Uint8Array::new(buffer.get());
+        let mut bytes = view.to_vec();
+        bytes.iter_mut().for_each(|b| *b = !*b);
+        view.copy_from(&bytes);
+        Ok((buffer, cx.worker_index()))
+    }
+}
+
+/// Sums a byte payload, panicking on its first attempt (a transient fault).
+struct ChecksumAfterPanic;
+impl TaskMethod for ChecksumAfterPanic {
+    const NAME: &'static str = "checksum_after_panic";
+    type Input = Vec<u8>;
+    type Output = (u64, usize);
+    async fn run(bytes: Vec<u8>, cx: TaskContext) -> Result<(u64, usize), HandlerError> {
+        if cx.attempt() == 1 {
+            panic!("first attempt dies");
+        }
+        Ok((bytes.iter().map(|&b| u64::from(b)).sum(), bytes.len()))
+    }
+}
+
+/// Takes a transferred object and panics on its first attempt.
+struct TransferThenPanic;
+impl TaskMethod for TransferThenPanic {
+    const NAME: &'static str = "transfer_then_panic";
+    type Input = Transfer<js_sys::ArrayBuffer>;
+    type Output = ();
+    async fn run(_: Self::Input, _: TaskContext) -> Result<(), HandlerError> {
+        panic!("the buffer dies with me")
+    }
+}
+
+/// Accepts any object "to transfer" (used with one that cannot be).
+struct TakeObject;
+impl TaskMethod for TakeObject {
+    const NAME: &'static str = "take_object";
+    type Input = Transfer<js_sys::Object>;
+    type Output = ();
+    async fn run(_: Self::Input, _: TaskContext) -> Result<(), HandlerError> {
+        Ok(())
+    }
+}
+
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -136,7 +187,11 @@ pub fn test_workers() {
             .method::<Spin>()
             .method::<Patient>()
             .method::<RejectUnhandled>()
-            .method::<Flaky>(),
+            .method::<Flaky>()
+            .method::<InvertBuffer>()
+            .method::<ChecksumAfterPanic>()
+            .method::<TransferThenPanic>()
+            .method::<TakeObject>(),
     );
 }
 
@@ -537,4 +592,62 @@ async fn soak_restart_requeue_in_flight() {
 #[wasm_bindgen_test]
 async fn soak_fail_task() {
     soak(CrashPolicy::FailTask, 0x5eed_0003).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_transferred_buffer_moves_to_the_worker_and_back_without_a_copy() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    let size = 4 << 20;
+    let buffer = js_sys::ArrayBuffer::new(size);
+    let view = js_sys::Uint8Array::new(&buffer);
+    view.fill(0x0f, 0, size);
+    let call = task.call::<InvertBuffer>(Transfer::new(buffer.clone()));
+    assert_eq!(buffer.byte_length(), 0, "moved: the sender's buffer is detached");
+    let (back, worker) = call.await.expect("the call succeeds");
+    assert_eq!(worker, 0);
+    let back = js_sys::Uint8Array::new(back.get());
+    assert_eq!(back.length(), size);
+    assert!(
+        back.to_vec().iter().all(|&b| b == 0xf0),
+        "every byte came back inverted"
+    );
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_requeued_call_is_sent_again_with_its_bytes_intact() {
+    let config = TaskConfig::singleton("test_workers").crash_policy(CrashPolicy::RestartRequeueInFlight);
+    let (_runtime, task) = runtime_with(config);
+    let bytes: Vec<u8> = (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect();
+    let expected: u64 = bytes.iter().map(|&b| u64::from(b)).sum();
+    let (sum, len) = task
+        .call::<ChecksumAfterPanic>(bytes)
+        .await
+        .expect("the retry succeeds");
+    assert_eq!((sum, len), (expected, 1 << 20));
+    assert!(task.snapshot().last_crash.is_some(), "the first attempt crashed");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_call_whose_transferred_objects_died_with_its_worker_fails_instead_of_resending_them() {
+    let config = TaskConfig::singleton("test_workers").crash_policy(CrashPolicy::RestartRequeueInFlight);
+    let (_runtime, task) = runtime_with(config);
+    let buffer = js_sys::ArrayBuffer::new(1024);
+    let result = task.call::<TransferThenPanic>(Transfer::new(buffer)).await;
+    assert!(
+        matches!(result, Err(TaskError::TransferLost { worker_index: 0, .. })),
+        "{result:?}"
+    );
+    assert_eq!(task.call::<Sum>(vec![2]).await, Ok((2, 0)), "the task recovers");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn an_object_that_cannot_be_transferred_fails_the_call_with_an_encode_error() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    let result = task.call::<TakeObject>(Transfer::new(js_sys::Object::new())).await;
+    assert!(matches!(result, Err(TaskError::Encode { .. })), "{result:?}");
+    assert_eq!(task.call::<Sum>(vec![4]).await, Ok((4, 0)), "the worker serves on");
+    task.dispose();
 }

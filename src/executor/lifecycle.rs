@@ -41,7 +41,8 @@ impl State {
                 self.schedule_restart(index);
             }
             CrashPolicy::RestartRequeueInFlight => {
-                let requeued = self.requeue(held);
+                let (requeued, lost) = self.requeue(held);
+                settled.extend(lost);
                 if requeued > 0 {
                     self.metric(MetricKind::Counter, "task.requeue.total", requeued as f64, Scope::Task);
                 }
@@ -59,20 +60,28 @@ impl State {
 
     /// Puts calls back at the front of the queue, as Atelier does: each goes in front of
     /// the last, so several requeued calls run again in reverse order. Calls whose
-    /// caller is gone or already answered (aborted, timed out) are dropped instead.
-    /// Returns how many went back.
-    pub(super) fn requeue(&mut self, calls: Vec<Call>) -> usize {
+    /// caller is gone or already answered (aborted, timed out) are dropped instead, and
+    /// calls whose transferred objects went with the worker fail with
+    /// [`TaskError::TransferLost`]. Returns how many went back, and the failed.
+    pub(super) fn requeue(&mut self, calls: Vec<Call>) -> (usize, Vec<Settlement>) {
         let mut requeued = 0;
+        let mut lost = Vec::new();
         for mut call in calls {
             if call.caller_gone() {
                 call.stop_listening();
+            } else if !call.attachments.is_empty() {
+                let error = TaskError::TransferLost {
+                    task_id: self.task_id.clone(),
+                    worker_index: call.worker,
+                };
+                lost.extend(call.settle(Err(error)));
             } else {
                 call.enqueued_at = self.platform.now_ms();
                 self.queue.requeue_front(call);
                 requeued += 1;
             }
         }
-        requeued
+        (requeued, lost)
     }
 
     /// Fails every call with the crash error, stops every worker, and refuses new calls
@@ -152,11 +161,11 @@ impl State {
         self.idle_timer = None;
         let running = self.queue.drain_in_flight(|_| true);
         // Unlike a crash, a stop does not report requeued calls.
-        self.requeue(running);
+        let (_, lost) = self.requeue(running);
         self.crashes.reset();
         self.terminate_all();
         self.clear_crash_flags();
-        Vec::new()
+        lost
     }
 
     pub(super) fn start_workers(&mut self) -> Vec<Settlement> {

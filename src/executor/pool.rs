@@ -17,6 +17,7 @@ use crate::snapshot::{SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, Wor
 use crate::spans::{SpanErrorKind, SpanEvent, SpanSettings, SpanStatus};
 use crate::telemetry::{LatencyHistogram, TelemetrySummary};
 use crate::trace::TraceLink;
+use crate::transfer::Attachments;
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
 /// A successful reply: the whole frame, and where the encoded output starts in it.
@@ -24,6 +25,8 @@ use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLi
 pub(crate) struct Output {
     pub frame: Vec<u8>,
     pub start: usize,
+    /// The JS objects of the output's `Transfer`s.
+    pub attachments: Attachments,
 }
 
 impl Output {
@@ -43,6 +46,8 @@ pub(crate) struct Submission {
     pub key: Option<String>,
     /// The encoded input.
     pub input: Vec<u8>,
+    /// The JS objects of the input's `Transfer`s, moved to the worker with the first attempt.
+    pub attachments: Attachments,
     pub signal: Option<AbortSignal>,
     /// The deadline, instead of the task's.
     pub timeout: Option<std::time::Duration>,
@@ -80,6 +85,8 @@ pub(super) struct Call {
     key: Option<String>,
     /// The encoded input, kept until the call settles.
     input: Vec<u8>,
+    /// The input's transferred objects; detached once the first attempt is posted.
+    pub(super) attachments: Attachments,
     /// Taken when the caller is answered; an in-flight call cancelled by its caller
     /// stays in flight without it until its worker settles.
     reply: Option<Reply>,
@@ -279,6 +286,7 @@ impl Executor {
             method,
             key,
             input,
+            attachments,
             signal,
             timeout,
             trace,
@@ -351,6 +359,7 @@ impl Executor {
                 method,
                 key,
                 input,
+                attachments,
                 reply: Some(reply),
                 abort,
                 deadline,
@@ -638,7 +647,7 @@ impl State {
                     self.slots[index]
                         .link
                         .as_ref()
-                        .map_or(Err("worker is gone".into()), |link| link.post(frame))
+                        .map_or(Err("worker is gone".into()), |link| link.post(frame, &call.attachments))
                 });
             match sent {
                 Ok(()) => {
@@ -652,6 +661,15 @@ impl State {
                     self.queue.push_in_flight(call);
                     self.metric(MetricKind::Counter, "task.dispatch.total", 1.0, Scope::Task);
                     self.metric(MetricKind::Histogram, "queue.wait_ms", wait, Scope::Queue);
+                }
+                Err(cause) if !call.attachments.is_empty() => {
+                    // The browser refused the transfer list (an object that cannot be
+                    // transferred, or one already detached).
+                    let error = TaskError::Encode {
+                        method: call.method.to_owned(),
+                        message: format!("could not send the input: {cause}"),
+                    };
+                    settled.extend(call.settle(Err(error)));
                 }
                 Err(cause) => {
                     let error = self.crash_error(index, format!("could not post the call: {cause}"));
@@ -699,7 +717,7 @@ impl State {
 
     fn on_event(&mut self, index: usize, event: WorkerEvent) -> Vec<Settlement> {
         match event {
-            WorkerEvent::Frame(frame) => self.on_frame(index, frame),
+            WorkerEvent::Frame(frame, attachments) => self.on_frame(index, frame, attachments),
             WorkerEvent::StartFailed(cause) => {
                 let error = self.start_error(index, cause.clone());
                 self.on_crash(index, error, cause)
@@ -719,7 +737,7 @@ impl State {
         }
     }
 
-    fn on_frame(&mut self, index: usize, frame: Vec<u8>) -> Vec<Settlement> {
+    fn on_frame(&mut self, index: usize, frame: Vec<u8>, attachments: Attachments) -> Vec<Settlement> {
         let (envelope, rest) = match codec::decode_frame::<FromWorker>(&frame) {
             Ok((envelope, rest)) => (envelope, rest.len()),
             Err(e) => {
@@ -737,7 +755,15 @@ impl State {
                 // A worker that answers is healthy: consecutive crashes start over.
                 self.crashes.reset();
                 let start = frame.len() - rest;
-                (call, attempt, Ok(Output { frame, start }))
+                (
+                    call,
+                    attempt,
+                    Ok(Output {
+                        frame,
+                        start,
+                        attachments,
+                    }),
+                )
             }
             FromWorker::Failed { call, attempt, error } => (call, attempt, Err(error)),
             FromWorker::Progress {
@@ -816,7 +842,7 @@ impl State {
     /// needs no telling.
     fn tell_worker(&self, index: usize, envelope: &ToWorker) {
         if let (Some(link), Ok(frame)) = (&self.slots[index].link, codec::encode_envelope(envelope)) {
-            let _ = link.post(frame);
+            let _ = link.post(frame, &[]);
         }
     }
 

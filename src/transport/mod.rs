@@ -24,6 +24,8 @@ pub(crate) mod web;
 
 use std::rc::Rc;
 
+use crate::transfer::Attachments;
+
 /// What to start.
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -36,10 +38,10 @@ pub(crate) struct SpawnRequest<'a> {
 }
 
 /// Something a worker did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum WorkerEvent {
-    /// A runtime frame (envelope + payload).
-    Frame(Vec<u8>),
+    /// A runtime frame (envelope + payload), and the JS objects transferred with it.
+    Frame(Vec<u8>, Attachments),
     /// The bootstrap could not start the worker.
     StartFailed(String),
     /// The worker died or reported a panic.
@@ -59,8 +61,9 @@ pub(crate) trait Transport {
 
 /// The executor's handle to one live worker.
 pub(crate) trait WorkerLink {
-    /// Sends a frame. Frames sent before the ready handshake are delivered after it.
-    fn post(&self, frame: Vec<u8>) -> Result<(), String>;
+    /// Sends a frame, transferring its buffer and `attachments` (which are detached
+    /// afterwards). Frames sent before the ready handshake are delivered after it.
+    fn post(&self, frame: Vec<u8>, attachments: &[wasm_bindgen::JsValue]) -> Result<(), String>;
     /// Stops the worker; no event arrives from it afterwards.
     fn terminate(&self);
 }

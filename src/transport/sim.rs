@@ -114,7 +114,10 @@ impl SimTransport {
     /// there is no such worker. Delivered by the next [`run_until_idle`](Self::run_until_idle).
     pub fn inject_frame(&self, worker_index: usize, bytes: Vec<u8>) -> bool {
         self.with_live_worker(worker_index, |worker| {
-            worker.outbox.borrow_mut().push_back(WorkerEvent::Frame(bytes));
+            worker
+                .outbox
+                .borrow_mut()
+                .push_back(WorkerEvent::Frame(bytes, Vec::new()));
         })
     }
 
@@ -167,7 +170,7 @@ impl SimTransport {
                         WorkerEvent::StartFailed(cause)
                     }
                     None => match codec::encode_envelope(&FromWorker::Ready) {
-                        Ok(frame) => WorkerEvent::Frame(frame),
+                        Ok(frame) => WorkerEvent::Frame(frame, Vec::new()),
                         Err(e) => WorkerEvent::Garbage(e.to_string()),
                     },
                 };
@@ -177,7 +180,7 @@ impl SimTransport {
                 }
             }
             while let Some(frame) = worker.inbox.borrow_mut().pop_front() {
-                match worker.session.receive(&frame) {
+                match worker.session.receive(&frame, &[]) {
                     Ok(None) => {}
                     Ok(Some(work)) => {
                         if let Err(e) = executor.spawner().spawn_local(work) {
@@ -225,9 +228,9 @@ impl Transport for SimTransport {
         // A dead worker's replies and progress never arrive.
         let post: Post = {
             let (alive, outbox) = (alive.clone(), outbox.clone());
-            Rc::new(move |frame| {
+            Rc::new(move |frame, attachments| {
                 if alive.get() {
-                    outbox.borrow_mut().push_back(WorkerEvent::Frame(frame));
+                    outbox.borrow_mut().push_back(WorkerEvent::Frame(frame, attachments));
                 }
             })
         };
@@ -251,7 +254,8 @@ struct SimLink {
 }
 
 impl WorkerLink for SimLink {
-    fn post(&self, frame: Vec<u8>) -> Result<(), String> {
+    /// Simulated workers carry bytes only: transferred objects exist only in the browser.
+    fn post(&self, frame: Vec<u8>, _attachments: &[wasm_bindgen::JsValue]) -> Result<(), String> {
         if self.alive.get() {
             self.inbox.borrow_mut().push_back(frame);
         }

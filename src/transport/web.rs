@@ -104,11 +104,8 @@ struct WebLink {
 }
 
 impl WorkerLink for WebLink {
-    fn post(&self, frame: Vec<u8>) -> Result<(), String> {
-        let bytes = Uint8Array::from(frame.as_slice());
-        self.port
-            .post_message_with_transferable(&bytes, &Array::of1(&bytes.buffer()))
-            .map_err(describe)
+    fn post(&self, frame: Vec<u8>, attachments: &[JsValue]) -> Result<(), String> {
+        post_frame(&self.port, &frame, attachments)
     }
 
     fn terminate(&self) {
@@ -129,10 +126,38 @@ impl Drop for WebLink {
     }
 }
 
+/// Posts a frame on `port`, moving its buffer and `attachments` to the other side:
+/// a bare `Uint8Array`, or `[bytes, ...attachments]` when there are attachments.
+pub(crate) fn post_frame(port: &MessagePort, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
+    let bytes = Uint8Array::from(frame);
+    let transfer = Array::of1(&bytes.buffer());
+    if attachments.is_empty() {
+        return port.post_message_with_transferable(&bytes, &transfer).map_err(describe);
+    }
+    let message = Array::of1(&bytes);
+    for attachment in attachments {
+        message.push(attachment);
+        transfer.push(attachment);
+    }
+    port.post_message_with_transferable(&message, &transfer)
+        .map_err(describe)
+}
+
+/// Splits a runtime message into its frame and attachments (see [`post_frame`]);
+/// `None` if it is neither shape.
+pub(crate) fn unpack_frame(data: &JsValue) -> Option<(Vec<u8>, Vec<JsValue>)> {
+    if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
+        return Some((bytes.to_vec(), Vec::new()));
+    }
+    let parts = data.dyn_ref::<Array>()?;
+    let bytes = parts.get(0).dyn_into::<Uint8Array>().ok()?;
+    Some((bytes.to_vec(), parts.iter().skip(1).collect()))
+}
+
 /// Sorts a message from the runtime port into frames, bootstrap reports and garbage.
 fn classify(data: JsValue) -> WorkerEvent {
-    if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
-        return WorkerEvent::Frame(bytes.to_vec());
+    if let Some((frame, attachments)) = unpack_frame(&data) {
+        return WorkerEvent::Frame(frame, attachments);
     }
     let text_field = |name: &str| {
         Reflect::get(&data, &JsValue::from_str(name))

@@ -7,11 +7,14 @@ use std::pin::Pin;
 use crate::codec::{self, FromWorker, RemoteError};
 use crate::error::PayloadSide;
 use crate::method::TaskMethod;
+use crate::transfer::{self, Attachments};
 use crate::worker::TaskContext;
+use wasm_bindgen::JsValue;
 
-type Reply = Pin<Box<dyn Future<Output = Result<Vec<u8>, RemoteError>>>>;
-/// Decodes the input, runs the method, and appends the encoded output to the reply prefix.
-type Handler = Box<dyn Fn(&[u8], TaskContext, Vec<u8>) -> Reply>;
+type Reply = Pin<Box<dyn Future<Output = Result<(Vec<u8>, Attachments), RemoteError>>>>;
+/// Decodes the input (with its transferred objects), runs the method, and appends the
+/// encoded output to the reply prefix.
+type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Vec<u8>) -> Reply>;
 
 /// The methods a worker serves, by name.
 ///
@@ -48,8 +51,8 @@ impl Registry {
 
     /// Adds a method.
     pub fn method<M: TaskMethod>(mut self) -> Self {
-        let handler: Handler = Box::new(|payload, cx, reply_prefix| {
-            let input = match codec::decode_payload::<M::Input>(payload) {
+        let handler: Handler = Box::new(|payload, attachments, cx, reply_prefix| {
+            let input = match transfer::decode::<M::Input>(payload, attachments) {
                 Ok(input) => input,
                 Err(e) => {
                     return Box::pin(ready(Err(RemoteError::Decode {
@@ -61,7 +64,7 @@ impl Registry {
             let run = M::run(input, cx);
             Box::pin(async move {
                 let output = run.await.map_err(RemoteError::Handler)?;
-                postcard::to_extend(&output, reply_prefix).map_err(|e| RemoteError::Encode(e.to_string()))
+                transfer::encode(&output, reply_prefix).map_err(|e| RemoteError::Encode(e.to_string()))
             })
         });
         self.handlers.insert(M::NAME, handler);
@@ -73,30 +76,35 @@ impl Registry {
         self.handlers.contains_key(method)
     }
 
-    /// The future of the reply frame to a call of `method` on `payload`: `Done` and
-    /// the output, or `Failed` (unknown method, undecodable input, handler error,
+    /// The future of the reply frame to a call of `method` on `payload` (and the
+    /// objects transferred with it): `Done` and the output with its transferred
+    /// objects, or `Failed` (unknown method, undecodable input, handler error,
     /// unencodable output).
     #[cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
     pub(crate) fn reply(
         &self,
         method: String,
         payload: &[u8],
+        attachments: &[JsValue],
         cx: TaskContext,
-    ) -> impl Future<Output = Vec<u8>> + 'static {
+    ) -> impl Future<Output = (Vec<u8>, Attachments)> + 'static {
         let (call, attempt) = (cx.call_id, cx.attempt);
         let reply: Reply = match self.handlers.get(method.as_str()) {
             None => Box::pin(ready(Err(RemoteError::UnknownMethod(method)))),
             Some(handler) => match codec::encode_envelope(&FromWorker::Done { call, attempt }) {
-                Ok(prefix) => handler(payload, cx, prefix),
+                Ok(prefix) => handler(payload, attachments, cx, prefix),
                 Err(e) => Box::pin(ready(Err(RemoteError::Encode(e.to_string())))),
             },
         };
         async move {
             match reply.await {
-                Ok(frame) => frame,
+                Ok(reply) => reply,
                 // An envelope of plain integers and strings always encodes; if it ever
                 // did not, the empty frame reaches the caller as a protocol error.
-                Err(error) => codec::encode_envelope(&FromWorker::Failed { call, attempt, error }).unwrap_or_default(),
+                Err(error) => (
+                    codec::encode_envelope(&FromWorker::Failed { call, attempt, error }).unwrap_or_default(),
+                    Vec::new(),
+                ),
             }
         }
     }

@@ -43,11 +43,13 @@ pub fn serve(registry: Registry) {
 mod browser {
     use std::rc::Rc;
 
-    use js_sys::{Array, Reflect, Uint8Array};
+    use js_sys::Reflect;
     use wasm_bindgen::prelude::*;
     use web_sys::{MessageEvent, MessagePort};
 
+    use crate::codec::{self, FromWorker, RemoteError};
     use crate::transport::bootstrap::{GLOBAL_PORT, GLOBAL_SERVING, GLOBAL_WORKER_INDEX};
+    use crate::transport::web::{post_frame, unpack_frame};
     use crate::worker::Registry;
     use crate::worker::session::{Post, Session};
 
@@ -67,16 +69,16 @@ mod browser {
         std::panic::set_hook(Box::new(report_panic));
 
         let reply_port = port.clone();
-        let post: Post = Rc::new(move |frame: Vec<u8>| post_frame(&reply_port, &frame));
+        let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&reply_port, frame, &attachments));
         let session = Session::new(registry, worker_index, post);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Ok(bytes) = event.data().dyn_into::<Uint8Array>() else {
+            let Some((frame, attachments)) = unpack_frame(&event.data()) else {
                 web_sys::console::error_1(&JsValue::from_str(
                     "leptos_atelier: the worker received a message that is not a frame",
                 ));
                 return;
             };
-            match session.receive(&bytes.to_vec()) {
+            match session.receive(&frame, &attachments) {
                 Ok(Some(work)) => wasm_bindgen_futures::spawn_local(work),
                 Ok(None) => {}
                 Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
@@ -89,16 +91,32 @@ mod browser {
         on_message.forget();
         let _ = Reflect::set(&global, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
         match crate::codec::encode_envelope(&crate::codec::FromWorker::Ready) {
-            Ok(ready) => post_frame(&port, &ready),
+            Ok(ready) => post_reply(&port, ready, &[]),
             Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
         }
     }
 
-    /// Posts a frame, moving (not copying) its buffer to the other side.
-    pub(crate) fn post_frame(port: &MessagePort, frame: &[u8]) {
-        let bytes = Uint8Array::from(frame);
-        if let Err(e) = port.post_message_with_transferable(&bytes, &Array::of1(&bytes.buffer())) {
-            web_sys::console::error_2(&JsValue::from_str("leptos_atelier: could not post a reply"), &e);
+    /// Posts a frame. If the browser refuses (an output `Transfer` of an object that
+    /// cannot be transferred), the call is answered with an encode failure instead,
+    /// so that its caller is not left waiting.
+    fn post_reply(port: &MessagePort, frame: Vec<u8>, attachments: &[JsValue]) {
+        let Err(refusal) = post_frame(port, &frame, attachments) else {
+            return;
+        };
+        let failed = match codec::decode_frame::<FromWorker>(&frame) {
+            Ok((FromWorker::Done { call, attempt }, _)) => codec::encode_envelope(&FromWorker::Failed {
+                call,
+                attempt,
+                error: RemoteError::Encode(format!("could not send the output: {refusal}")),
+            }),
+            _ => {
+                let text = format!("leptos_atelier: could not post a message: {refusal}");
+                web_sys::console::error_1(&JsValue::from_str(&text));
+                return;
+            }
+        };
+        if let Ok(failed) = failed {
+            let _ = post_frame(port, &failed, &[]);
         }
     }
 

@@ -14,7 +14,9 @@ use std::rc::Rc;
 
 use crate::abort::AbortController;
 use crate::codec::{self, CallId, FromWorker, ToWorker};
+use crate::transfer::Attachments;
 use crate::worker::{Registry, TaskContext};
+use wasm_bindgen::JsValue;
 
 /// How many cancels of calls not (yet) seen a worker remembers.
 const TOMBSTONES: usize = 256;
@@ -22,8 +24,8 @@ const TOMBSTONES: usize = 256;
 /// Work to run on the worker's event loop: one call, ending with its reply posted.
 pub(crate) type Work = Pin<Box<dyn Future<Output = ()>>>;
 
-/// Sends a frame to the runtime.
-pub(crate) type Post = Rc<dyn Fn(Vec<u8>)>;
+/// Sends a frame, and the objects to transfer with it, to the runtime.
+pub(crate) type Post = Rc<dyn Fn(Vec<u8>, Attachments)>;
 
 /// The serving state of one worker.
 pub(crate) struct Session {
@@ -51,7 +53,11 @@ impl Session {
     /// posts its reply; a cancel aborts the call's signal (or is remembered, if the
     /// call has not arrived) and gives back nothing. A frame that is not a runtime
     /// frame is an error for the caller to report.
-    pub(crate) fn receive(self: &Rc<Self>, frame: &[u8]) -> Result<Option<Work>, postcard::Error> {
+    pub(crate) fn receive(
+        self: &Rc<Self>,
+        frame: &[u8],
+        attachments: &[JsValue],
+    ) -> Result<Option<Work>, postcard::Error> {
         let (envelope, payload) = codec::decode_frame::<ToWorker>(frame)?;
         match envelope {
             ToWorker::Cancel { call } => {
@@ -93,16 +99,16 @@ impl Session {
                             attempt,
                             fraction,
                         }) {
-                            post(frame);
+                            post(frame, Vec::new());
                         }
                     }),
                 };
-                let reply = self.registry.reply(method, payload, cx);
+                let reply = self.registry.reply(method, payload, attachments, cx);
                 let session = self.clone();
                 Ok(Some(Box::pin(async move {
-                    let frame = reply.await;
+                    let (frame, attachments) = reply.await;
                     session.running.borrow_mut().remove(&call);
-                    (session.post)(frame);
+                    (session.post)(frame, attachments);
                 })))
             }
         }
@@ -135,11 +141,17 @@ mod tests {
     fn session() -> (Rc<Session>, Rc<RefCell<Vec<FromWorker>>>) {
         let sent = Rc::new(RefCell::new(Vec::new()));
         let log = sent.clone();
-        let post: Post = Rc::new(move |frame: Vec<u8>| {
+        let post: Post = Rc::new(move |frame: Vec<u8>, _| {
             let (envelope, _) = codec::decode_frame::<FromWorker>(&frame).unwrap();
             log.borrow_mut().push(envelope);
         });
         (Session::new(Registry::new().method::<Patient>(), 0, post), sent)
+    }
+
+    impl Session {
+        fn receive_plain(self: &Rc<Self>, frame: &[u8]) -> Result<Option<Work>, postcard::Error> {
+            self.receive(frame, &[])
+        }
     }
 
     fn call(id: CallId) -> Vec<u8> {
@@ -167,9 +179,9 @@ mod tests {
     #[test]
     fn a_cancel_aborts_the_running_handler() {
         let (session, sent) = session();
-        let mut work = session.receive(&call(3)).unwrap().unwrap();
+        let mut work = session.receive_plain(&call(3)).unwrap().unwrap();
         assert_eq!(work.as_mut().now_or_never(), None, "waiting for its cancel");
-        assert!(session.receive(&cancel(3)).unwrap().is_none());
+        assert!(session.receive_plain(&cancel(3)).unwrap().is_none());
         assert_eq!(work.now_or_never(), Some(()));
         let progress = FromWorker::Progress {
             call: 3,
@@ -182,19 +194,19 @@ mod tests {
     #[test]
     fn a_cancel_that_arrives_first_starts_the_call_aborted_and_an_unknown_one_is_harmless() {
         let (session, sent) = session();
-        assert!(session.receive(&cancel(9)).unwrap().is_none());
-        assert!(session.receive(&cancel(404)).unwrap().is_none());
-        let work = session.receive(&call(9)).unwrap().unwrap();
+        assert!(session.receive_plain(&cancel(9)).unwrap().is_none());
+        assert!(session.receive_plain(&cancel(404)).unwrap().is_none());
+        let work = session.receive_plain(&call(9)).unwrap().unwrap();
         assert_eq!(work.now_or_never(), Some(()), "the handler saw it aborted");
         assert_eq!(sent.borrow().last(), Some(&aborted(9)));
         // The tombstone is used up: the same id again runs normally.
-        let mut again = session.receive(&call(9)).unwrap().unwrap();
+        let mut again = session.receive_plain(&call(9)).unwrap().unwrap();
         assert_eq!(again.as_mut().now_or_never(), None);
     }
 
     #[test]
     fn garbage_is_an_error() {
         let (session, _) = session();
-        assert!(session.receive(&[0xff, 0xff]).is_err());
+        assert!(session.receive_plain(&[0xff, 0xff]).is_err());
     }
 }

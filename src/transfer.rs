@@ -1,0 +1,177 @@
+//! [`Transfer<T>`]: JS objects that cross to or from a worker by transfer, not by copy.
+//!
+//! A payload is postcard bytes, and bytes cross the boundary in a transferred buffer
+//! already. Some things are not bytes: an `ArrayBuffer` that JS code already holds,
+//! an `ImageBitmap`, an `OffscreenCanvas`, a `MessagePort`. Put such a value in a
+//! [`Transfer`] anywhere inside a method's input or output: while the payload is
+//! encoded, each `Transfer` leaves its object in a side list and writes only its
+//! position; the list travels in the same `postMessage`, as its transfer list; on the
+//! other side decoding puts each object back in place.
+//!
+//! This module owns that side list (a thread-local that exists only while the runtime
+//! encodes or decodes a payload) and nothing else. A `Transfer` encoded or decoded
+//! outside the runtime is an error, not a panic.
+//!
+//! Transfer is a move: the sender's object is detached once posted. So a call that
+//! carries transferred objects is never sent twice: if its worker crashes under
+//! [`CrashPolicy::RestartRequeueInFlight`](crate::CrashPolicy::RestartRequeueInFlight)
+//! (or is stopped), the call fails with [`TaskError::TransferLost`](crate::TaskError::TransferLost)
+//! instead of being resent with detached objects. Plain bytes have no such limit: the
+//! runtime keeps the encoded input until the call settles.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use serde::de::Error as _;
+use serde::ser::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The JS objects that travel beside a frame, in the order their [`Transfer`]s were encoded.
+pub(crate) type Attachments = Vec<JsValue>;
+
+thread_local! {
+    /// Objects of the payload being encoded.
+    static OUTGOING: RefCell<Option<Attachments>> = const { RefCell::new(None) };
+    /// Objects of the payload being decoded; each is taken once.
+    static INCOMING: RefCell<Option<Vec<Option<JsValue>>>> = const { RefCell::new(None) };
+}
+
+/// A JS object (`T` is e.g. `js_sys::ArrayBuffer`, `web_sys::ImageBitmap`,
+/// `web_sys::OffscreenCanvas`, `web_sys::MessagePort`) that a payload moves to the
+/// other side instead of copying (see the [module docs](self)).
+///
+/// ```no_run
+/// use js_sys::ArrayBuffer;
+/// use leptos_atelier::{HandlerError, TaskContext, TaskMethod, Transfer};
+///
+/// /// Inverts an RGBA image in place and hands the buffer back.
+/// pub struct Invert;
+/// impl TaskMethod for Invert {
+///     const NAME: &'static str = "invert";
+///     type Input = (u32, u32, Transfer<ArrayBuffer>);
+///     type Output = Transfer<ArrayBuffer>;
+///     async fn run((_w, _h, pixels): Self::Input, _: TaskContext) -> Result<Self::Output, HandlerError> {
+///         let view = js_sys::Uint8Array::new(pixels.get());
+///         let mut bytes = view.to_vec();
+///         bytes.iter_mut().for_each(|b| *b = 255 - *b);
+///         view.copy_from(&bytes);
+///         Ok(pixels)
+///     }
+/// }
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Transfer<T> {
+    value: T,
+}
+
+impl<T> Transfer<T> {
+    /// Wraps `value` to be transferred.
+    pub fn new(value: T) -> Self {
+        Self { value }
+    }
+
+    /// The object.
+    pub fn get(&self) -> &T {
+        &self.value
+    }
+
+    /// The object, unwrapped.
+    pub fn into_inner(self) -> T {
+        self.value
+    }
+}
+
+impl<T> From<T> for Transfer<T> {
+    fn from(value: T) -> Self {
+        Self::new(value)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Transfer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Transfer").field(&self.value).finish()
+    }
+}
+
+impl<T: AsRef<JsValue>> Serialize for Transfer<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let index = OUTGOING.with(|outgoing| {
+            let mut outgoing = outgoing.borrow_mut();
+            let list = outgoing.as_mut()?;
+            list.push(self.value.as_ref().clone());
+            Some(list.len() - 1)
+        });
+        match index {
+            Some(index) => serializer.serialize_u32(index as u32),
+            None => Err(S::Error::custom(
+                "a Transfer can only be encoded by the runtime, as part of a call or its result",
+            )),
+        }
+    }
+}
+
+impl<'de, T: JsCast> Deserialize<'de> for Transfer<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let index = u32::deserialize(deserializer)? as usize;
+        let taken = INCOMING.with(|incoming| {
+            let mut incoming = incoming.borrow_mut();
+            let list = incoming
+                .as_mut()
+                .ok_or("a Transfer can only be decoded by the runtime")?;
+            list.get_mut(index)
+                .and_then(Option::take)
+                .ok_or("the payload refers to a transferred object that did not arrive")
+        });
+        let value = taken.map_err(D::Error::custom)?;
+        value
+            .dyn_into::<T>()
+            .map(Transfer::new)
+            .map_err(|_| D::Error::custom("a transferred object is not of the expected type"))
+    }
+}
+
+/// Encodes `payload` after `prefix`, collecting the objects of its [`Transfer`]s.
+pub(crate) fn encode<P: Serialize + ?Sized>(
+    payload: &P,
+    prefix: Vec<u8>,
+) -> Result<(Vec<u8>, Attachments), postcard::Error> {
+    let previous = OUTGOING.with(|outgoing| outgoing.replace(Some(Vec::new())));
+    let encoded = postcard::to_extend(payload, prefix);
+    let attachments = OUTGOING.with(|outgoing| outgoing.replace(previous)).unwrap_or_default();
+    encoded.map(|bytes| (bytes, attachments))
+}
+
+/// Decodes a payload whose [`Transfer`]s refer to `attachments`. Trailing bytes are an
+/// error, so a frame cut or padded is caught.
+pub(crate) fn decode<P: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    attachments: &[JsValue],
+) -> Result<P, postcard::Error> {
+    let incoming = attachments.iter().cloned().map(Some).collect();
+    let previous = INCOMING.with(|slot| slot.replace(Some(incoming)));
+    let decoded = crate::codec::decode_payload(bytes);
+    INCOMING.with(|slot| slot.replace(previous));
+    decoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_payloads_carry_no_attachments() {
+        let (bytes, attachments) = encode(&(7u32, "x".to_string()), Vec::new()).unwrap();
+        assert!(attachments.is_empty());
+        assert_eq!(decode::<(u32, String)>(&bytes, &[]).unwrap(), (7, "x".into()));
+    }
+
+    #[test]
+    fn a_transfer_outside_the_runtime_is_an_error_not_a_panic() {
+        // Index 0 with no incoming list: decoding fails cleanly.
+        let bytes = postcard::to_stdvec(&0u32).unwrap();
+        assert!(crate::codec::decode_payload::<Transfer<JsValue>>(&bytes).is_err());
+        // Inside the runtime, an index with no object behind it fails too.
+        assert!(decode::<Transfer<JsValue>>(&bytes, &[]).is_err());
+    }
+}
