@@ -57,6 +57,7 @@ pub struct TaskConfig {
     init: InitMode,
     idle_timeout: Option<Duration>,
     cancel_grace: Option<Duration>,
+    bootstrap_url: Option<String>,
     glue_url: Option<String>,
     start_timeout: Duration,
 }
@@ -92,6 +93,7 @@ impl TaskConfig {
             init: InitMode::Lazy,
             idle_timeout: None,
             cancel_grace: None,
+            bootstrap_url: None,
             glue_url: None,
             start_timeout: DEFAULT_START_TIMEOUT,
         }
@@ -183,6 +185,22 @@ impl TaskConfig {
         self
     }
 
+    /// Starts workers from this script URL instead of a `blob:` URL: for pages whose
+    /// Content Security Policy refuses `blob:` workers. The URL must serve
+    /// [`WORKER_BOOTSTRAP`](crate::WORKER_BOOTSTRAP) as JavaScript (see there for an
+    /// axum route). An empty URL is refused ([`ConfigError::EmptyBootstrapUrl`]).
+    ///
+    /// ```
+    /// use leptos_atelier::TaskConfig;
+    ///
+    /// let config = TaskConfig::parallel("app_workers").bootstrap_url("/atelier-bootstrap.js");
+    /// assert_eq!(config.resolve().unwrap().bootstrap_url.as_deref(), Some("/atelier-bootstrap.js"));
+    /// ```
+    pub fn bootstrap_url(mut self, url: impl Into<String>) -> Self {
+        self.bootstrap_url = Some(url.into());
+        self
+    }
+
     /// The URL of the app's wasm-bindgen JS glue, if the one the glue reports
     /// itself (`import.meta.url`) is not the one workers should import.
     pub fn glue_url(mut self, url: impl Into<String>) -> Self {
@@ -212,6 +230,9 @@ impl TaskConfig {
         }
         if self.timeout.is_some_and(|t| t.is_zero()) {
             return Err(ConfigError::TimeoutZero);
+        }
+        if self.bootstrap_url.as_deref().is_some_and(|url| url.trim().is_empty()) {
+            return Err(ConfigError::EmptyBootstrapUrl);
         }
         if self.start_timeout.is_zero() {
             return Err(ConfigError::StartTimeoutZero);
@@ -249,6 +270,7 @@ impl TaskConfig {
             init: self.init,
             idle_timeout: self.idle_timeout,
             cancel_grace: self.cancel_grace,
+            bootstrap_url: self.bootstrap_url.clone(),
             glue_url: self.glue_url.clone(),
             start_timeout: self.start_timeout,
         })
@@ -298,6 +320,8 @@ pub struct ResolvedConfig {
     pub idle_timeout: Option<Duration>,
     /// Terminate a worker that runs a cancelled call longer than this, if set.
     pub cancel_grace: Option<Duration>,
+    /// The bootstrap script URL, if not a `blob:` one.
+    pub bootstrap_url: Option<String>,
     /// The glue URL override.
     pub glue_url: Option<String>,
     /// How long a new worker may take to become ready.

@@ -245,6 +245,9 @@ pub enum ConfigError {
     /// A zero call timeout would fail every call.
     #[error("timeout must be longer than zero")]
     TimeoutZero,
+    /// An empty bootstrap URL cannot start a worker.
+    #[error("bootstrap_url is empty")]
+    EmptyBootstrapUrl,
     /// A zero start timeout would fail every worker before it could start.
     #[error("start_timeout must be longer than zero")]
     StartTimeoutZero,

@@ -100,6 +100,7 @@ pub use task::{CallOptions, Task, TaskCall};
 pub use telemetry::{LatencySummary, TelemetrySummary};
 pub use trace::{Trace, TraceEnd, TraceError, TraceEvent};
 pub use transfer::Transfer;
+pub use transport::WORKER_BOOTSTRAP;
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
 pub use worker::{Registry, TaskContext, serve};

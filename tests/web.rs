@@ -651,3 +651,28 @@ async fn an_object_that_cannot_be_transferred_fails_the_call_with_an_encode_erro
     assert_eq!(task.call::<Sum>(vec![4]).await, Ok((4, 0)), "the worker serves on");
     task.dispose();
 }
+
+#[wasm_bindgen_test]
+async fn workers_can_start_from_a_configured_bootstrap_url() {
+    // A stand-in for a script served from the app's origin: this page's test server
+    // serves no extra files, so the URL is made here, from the published script.
+    let parts = js_sys::Array::of1(&JsValue::from_str(leptos_atelier::WORKER_BOOTSTRAP));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let (runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
+    assert_eq!(task.call::<Sum>(vec![1, 2]).await, Ok((3, 0)));
+    // A URL that serves nothing fails to start instead of hanging.
+    let broken = TaskConfig::singleton("test_workers")
+        .task_id("broken")
+        .bootstrap_url("/no-such-bootstrap.js")
+        .start_timeout(std::time::Duration::from_millis(2_000));
+    let broken = runtime.define(broken).unwrap();
+    assert!(matches!(
+        broken.call::<Sum>(vec![1]).await,
+        Err(TaskError::WorkerStart { .. } | TaskError::WorkerCrashed { .. })
+    ));
+    task.dispose();
+    broken.dispose();
+}

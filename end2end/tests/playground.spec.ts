@@ -42,7 +42,8 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   const workerUrls: string[] = [];
   page.on('worker', (w) => workerUrls.push(w.url()));
 
-  await page.goto('/');
+  const response = await page.goto('/');
+  expect(response?.headers()['content-security-policy']).toBe("worker-src 'self'");
   const run = page.locator('#run');
   await expect(run).toBeEnabled(); // enabled once hydrated
 
@@ -73,9 +74,10 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   await expect(page.locator('#active-workers')).toHaveText('2');
   await expect(page.locator('li.worker[data-state="ready"]')).toHaveCount(2);
 
-  // The workers are module workers from the runtime's blob: bootstrap.
+  // The workers start from the bootstrap script the server serves, under a policy
+  // that refuses blob: workers.
   expect(workerUrls.length).toBe(2);
-  for (const url of workerUrls) expect(url).toMatch(/^blob:/);
+  for (const url of workerUrls) expect(url).toMatch(/\/atelier-bootstrap\.js$/);
 
   await page.screenshot({ path: testInfo.outputPath('playground-after-run.png'), fullPage: true });
   expect(problems).toEqual([]);

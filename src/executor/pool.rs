@@ -703,6 +703,7 @@ impl State {
             worker_index: index,
             worker_entry: &self.config.worker_entry,
             glue_url: self.config.glue_url.as_deref(),
+            bootstrap_url: self.config.bootstrap_url.as_deref(),
             start_timeout: self.config.start_timeout,
         };
         let link = self.transport.spawn(&request, sink)?;

@@ -16,37 +16,7 @@ pub(crate) const GLOBAL_WORKER_INDEX: &str = "__leptosAtelierWorkerIndex";
 /// Global property `serve` sets, so the bootstrap can tell an entry that forgot it.
 pub(crate) const GLOBAL_SERVING: &str = "__leptosAtelierServing";
 
-const SCRIPT: &str = r#"
-self.onmessage = async (event) => {
-  self.onmessage = null;
-  const { url, module, entry, port, index } = event.data;
-  const fail = (why) => port.postMessage({ startFailed: String(why) });
-  try {
-    const glue = await import(url);
-    await glue.default({ module_or_path: module });
-    const start = glue[entry];
-    if (typeof start !== "function") {
-      fail(`the bundle at ${url} exports no function named '${entry}'`);
-      return;
-    }
-    self.__leptosAtelierPort = port;
-    self.__leptosAtelierWorkerIndex = index;
-    // Failures outside any handler end the worker: report their cause first.
-    const crashed = (why) => port.postMessage({ crashed: why });
-    self.addEventListener("unhandledrejection", (e) => {
-      const r = e.reason;
-      crashed(`unhandled promise rejection: ${r && r.stack ? r.stack : r}`);
-    });
-    port.onmessageerror = () => crashed("a message from the runtime could not be deserialized");
-    start();
-    if (self.__leptosAtelierServing !== true) {
-      fail(`worker entry '${entry}' returned without calling serve()`);
-    }
-  } catch (err) {
-    fail(err && err.stack ? err.stack : err);
-  }
-};
-"#;
+use super::WORKER_BOOTSTRAP as SCRIPT;
 
 #[wasm_bindgen]
 extern "C" {

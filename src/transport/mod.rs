@@ -26,6 +26,27 @@ use std::rc::Rc;
 
 use crate::transfer::Attachments;
 
+/// The script every worker runs first (see [`TaskConfig::bootstrap_url`](crate::TaskConfig::bootstrap_url)).
+///
+/// By default the runtime makes a `blob:` URL of it. Under a Content Security Policy
+/// that refuses `blob:` workers (`worker-src 'self'`), serve this text as
+/// JavaScript from your own origin and point the tasks at it. With axum:
+///
+/// ```ignore
+/// use axum::{http::header::CONTENT_TYPE, routing::get};
+///
+/// let app = app.route(
+///     "/atelier-bootstrap.js",
+///     get(|| async { ([(CONTENT_TYPE, "text/javascript")], leptos_atelier::WORKER_BOOTSTRAP) }),
+/// );
+/// // ...and on the client:
+/// // TaskConfig::parallel("app_workers").bootstrap_url("/atelier-bootstrap.js")
+/// ```
+///
+/// The script is the same in every version of a given crate release, so it can also
+/// be written to the site's assets at build time.
+pub const WORKER_BOOTSTRAP: &str = include_str!("bootstrap.js");
+
 /// What to start.
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -33,6 +54,8 @@ pub(crate) struct SpawnRequest<'a> {
     pub worker_index: usize,
     pub worker_entry: &'a str,
     pub glue_url: Option<&'a str>,
+    /// The bootstrap script's URL, instead of a `blob:` URL of [`WORKER_BOOTSTRAP`].
+    pub bootstrap_url: Option<&'a str>,
     /// The transport reports `StartFailed` if the worker says nothing for this long.
     pub start_timeout: std::time::Duration,
 }

@@ -22,7 +22,10 @@ pub(crate) struct WebTransport;
 
 impl Transport for WebTransport {
     fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
-        let script = bootstrap::script_url()?;
+        let script = match request.bootstrap_url {
+            Some(url) => url.to_owned(),
+            None => bootstrap::script_url()?,
+        };
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
         let worker = Worker::new_with_options(&script, &options).map_err(describe)?;
@@ -34,9 +37,16 @@ impl Transport for WebTransport {
         let start_timer: Rc<RefCell<Option<Timeout>>> = Rc::default();
         let sink = events.clone();
         let timeout = request.start_timeout;
+        // A page whose Content Security Policy refuses `blob:` workers gets no error
+        // event in every browser, only silence: say where to look.
+        let hint = if request.bootstrap_url.is_none() {
+            " (if the page's Content Security Policy refuses blob: workers, use TaskConfig::bootstrap_url)"
+        } else {
+            ""
+        };
         let timer = Timeout::new(timeout, move || {
             sink(WorkerEvent::StartFailed(format!(
-                "no ready handshake within {} ms",
+                "no ready handshake within {} ms{hint}",
                 timeout.as_millis()
             )))
         })

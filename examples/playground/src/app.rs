@@ -75,7 +75,8 @@ fn PrimesDemo() -> impl IntoView {
                 TaskConfig::parallel("playground_workers")
                     .task_id(TASK_ID)
                     .name("Prime counting")
-                    .pool_size(POOL_SIZE),
+                    .pool_size(POOL_SIZE)
+                    .bootstrap_url(crate::BOOTSTRAP_PATH),
             )
         }));
     on_cleanup(move || {

@@ -6,6 +6,10 @@ pub mod jobs;
 use leptos_atelier::{Registry, serve};
 use wasm_bindgen::prelude::wasm_bindgen;
 
+/// Where the server serves the worker bootstrap script (so that the page's Content
+/// Security Policy can refuse `blob:` workers).
+pub const BOOTSTRAP_PATH: &str = "/atelier-bootstrap.js";
+
 /// The worker entry named in the task config: each worker calls it once it has
 /// loaded this bundle, and serves the methods registered here.
 #[wasm_bindgen]

@@ -4,6 +4,9 @@
 #[tokio::main]
 async fn main() {
     use axum::Router;
+    use axum::http::{HeaderValue, header};
+    use axum::response::Response;
+    use axum::routing::get;
     use leptos::prelude::*;
     use leptos_axum::{LeptosRoutes, generate_route_list};
     use playground::app::{App, shell};
@@ -12,12 +15,29 @@ async fn main() {
     let options = conf.leptos_options;
     let addr = options.site_addr;
     let routes = generate_route_list(App);
+    // Workers start from a script served here, so the page can refuse `blob:`
+    // workers: the Content Security Policy below allows same-origin workers only.
+    let bootstrap = get(|| async {
+        (
+            [(header::CONTENT_TYPE, "text/javascript")],
+            leptos_atelier::WORKER_BOOTSTRAP,
+        )
+    });
+    let strict_workers = axum::middleware::map_response(|mut response: Response| async move {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("worker-src 'self'"),
+        );
+        response
+    });
     let app = Router::new()
+        .route(playground::BOOTSTRAP_PATH, bootstrap)
         .leptos_routes(&options, routes, {
             let options = options.clone();
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
+        .layer(strict_workers)
         .with_state(options);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
