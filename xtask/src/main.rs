@@ -5,6 +5,8 @@
 //! - `cargo xtask test`:  setup, then lints and runs every suite: native, wasm in
 //!   headless Chromium, and Playwright against the built playground.
 //! - `cargo xtask bench`: the native benchmarks of the scheduler core (not a test).
+//! - `cargo xtask bench-web`: setup, then the browser benchmarks in headless Chromium
+//!   (release build), each printing the runtime against raw `postMessage` as a ratio.
 //!
 //! Every step prints the command it runs; the first failure stops the run with a
 //! non-zero exit code.
@@ -46,7 +48,8 @@ fn main() -> ExitCode {
                 "testing",
             ],
         )),
-        _ => Err("usage: cargo xtask <setup|demo|test|bench>".into()),
+        "bench-web" => setup().and_then(|()| bench_web()),
+        _ => Err("usage: cargo xtask <setup|demo|test|bench|bench-web>".into()),
     };
     match outcome {
         Ok(()) => {
@@ -149,6 +152,31 @@ fn setup() -> Result {
         &["--features", "no_downloads"],
     )?;
     npm_packages()
+}
+
+/// The browser benchmarks: ignored wasm-bindgen tests, run in a release build.
+fn bench_web() -> Result {
+    let mut bench = command(
+        "cargo",
+        &[
+            "test",
+            "--release",
+            "--package",
+            "leptos_atelier",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--test",
+            "browser_bench",
+            "--",
+            "--include-ignored",
+            "--nocapture",
+        ],
+    );
+    bench
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
+    run(&mut bench)
 }
 
 fn wasm_target() -> Result {

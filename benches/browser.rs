@@ -1,0 +1,362 @@
+//! Browser benchmarks: the runtime against raw `postMessage`, side by side in one run
+//! of headless Chromium. Not a test: every case is `#[ignore]`d and prints ratios; run
+//! them with `cargo xtask bench-web` (a release build).
+//!
+//! Baselines are plain JavaScript: a module worker that echoes what it receives, driven
+//! by a JS loop, so they carry no cost of this crate and none of Rust.
+
+#![cfg(target_arch = "wasm32")]
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use js_sys::{ArrayBuffer, Function, Promise, Reflect};
+use leptos_atelier::{
+    HandlerError, InitMode, Registry, RuntimeOptions, SpanMode, Task, TaskConfig, TaskContext, TaskMethod, TaskRuntime,
+    Transfer, WorkerState, hardware_concurrency, serve,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+struct Noop;
+impl TaskMethod for Noop {
+    const NAME: &'static str = "noop";
+    type Input = u32;
+    type Output = u32;
+    async fn run(n: u32, _: TaskContext) -> Result<u32, HandlerError> {
+        Ok(n)
+    }
+}
+
+/// Hands a transferred buffer straight back.
+struct Bounce;
+impl TaskMethod for Bounce {
+    const NAME: &'static str = "bounce";
+    type Input = Transfer<ArrayBuffer>;
+    type Output = Transfer<ArrayBuffer>;
+    async fn run(buffer: Transfer<ArrayBuffer>, _: TaskContext) -> Result<Transfer<ArrayBuffer>, HandlerError> {
+        Ok(buffer)
+    }
+}
+
+/// Hands serialized bytes straight back.
+struct EchoBytes;
+impl TaskMethod for EchoBytes {
+    const NAME: &'static str = "echo_bytes";
+    type Input = Vec<u8>;
+    type Output = Vec<u8>;
+    async fn run(bytes: Vec<u8>, _: TaskContext) -> Result<Vec<u8>, HandlerError> {
+        Ok(bytes)
+    }
+}
+
+/// CPU-bound: counts the primes below its input by trial division.
+struct CountPrimes;
+impl TaskMethod for CountPrimes {
+    const NAME: &'static str = "count_primes";
+    type Input = u32;
+    type Output = u32;
+    async fn run(below: u32, _: TaskContext) -> Result<u32, HandlerError> {
+        let is_prime = |n: u32| n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d));
+        Ok((0..below).filter(|&n| is_prime(n)).count() as u32)
+    }
+}
+
+#[wasm_bindgen]
+pub fn bench_workers() {
+    serve(
+        Registry::new()
+            .method::<Noop>()
+            .method::<Bounce>()
+            .method::<EchoBytes>()
+            .method::<CountPrimes>(),
+    );
+}
+
+/// The JS baselines, as one object of async functions.
+const BASELINES: &str = r#"
+const echo = `self.onmessage = (e) => { const d = e.data; self.postMessage(d, d instanceof ArrayBuffer ? [d] : []); };`;
+const echoUrl = URL.createObjectURL(new Blob([echo], { type: "text/javascript" }));
+const spawn = () => new Worker(echoUrl, { type: "module" });
+const roundTrip = (w, value, transfer) => new Promise((resolve) => {
+  w.onmessage = (e) => resolve(e.data);
+  w.postMessage(value, transfer);
+});
+return {
+  async pingPong(n) {
+    const w = spawn();
+    for (let i = 0; i < 200; i++) await roundTrip(w, i, []);
+    // Timed as a whole: performance.now() is coarsened to 0.1 ms in pages that are
+    // not cross-origin isolated, too coarse for single round trips.
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await roundTrip(w, i, []);
+    const perCall = (performance.now() - t) / n;
+    w.terminate();
+    return perCall;
+  },
+  async transferPing(bytes, n) {
+    const w = spawn();
+    let buffer = new ArrayBuffer(bytes);
+    for (let i = 0; i < 3; i++) buffer = await roundTrip(w, buffer, [buffer]);
+    const t = performance.now();
+    for (let i = 0; i < n; i++) buffer = await roundTrip(w, buffer, [buffer]);
+    const perTrip = (performance.now() - t) / n;
+    w.terminate();
+    return perTrip;
+  },
+  async throughput(total, inFlight, workers) {
+    const ws = Array.from({ length: workers }, spawn);
+    await Promise.all(ws.map((w) => roundTrip(w, 0, [])));
+    return await new Promise((resolve) => {
+      let sent = 0, done = 0;
+      const t = performance.now();
+      const send = (w) => { if (sent < total) { w.postMessage(sent++); } };
+      ws.forEach((w) => {
+        w.onmessage = () => {
+          done++;
+          if (done === total) { ws.forEach((x) => x.terminate()); resolve(total / ((performance.now() - t) / 1000)); }
+          else send(w);
+        };
+      });
+      for (let i = 0; i < inFlight; i++) send(ws[i % workers]);
+    });
+  },
+  async coldStart(glueUrl) {
+    // The wasm next to the glue, fetched and compiled by the worker itself.
+    const wasmUrl = glueUrl.replace(/\.js$/, "") + "_bg.wasm";
+    const script = `try { const glue = await import(${JSON.stringify(glueUrl)});
+      await glue.default({ module_or_path: ${JSON.stringify(wasmUrl)} }); self.postMessage("ready"); }
+      catch (e) { self.postMessage("failed: " + (e && e.stack ? e.stack : e)); }`;
+    const url = URL.createObjectURL(new Blob([script], { type: "text/javascript" }));
+    const t = performance.now();
+    const w = new Worker(url, { type: "module" });
+    const answer = await new Promise((resolve) => {
+      w.onmessage = (e) => resolve(e.data);
+      w.onerror = (e) => resolve("failed: " + e.message);
+    });
+    if (answer !== "ready") throw new Error(answer);
+    const elapsed = performance.now() - t;
+    w.terminate();
+    return elapsed;
+  },
+};
+"#;
+
+fn baselines() -> JsValue {
+    Function::new_no_args(BASELINES).call0(&JsValue::NULL).expect("the baselines load")
+}
+
+/// Calls baseline `name` with `args` and awaits its number.
+async fn baseline(name: &str, args: &[JsValue]) -> f64 {
+    let object = baselines();
+    let function: Function = Reflect::get(&object, &name.into()).unwrap().unchecked_into();
+    let promise: Promise = function
+        .apply(&object, &args.iter().collect::<js_sys::Array>())
+        .unwrap()
+        .unchecked_into();
+    match JsFuture::from(promise).await {
+        Ok(value) => value.as_f64().expect("a baseline answers a number"),
+        Err(error) => panic!("baseline {name} failed: {error:?}"),
+    }
+}
+
+fn now() -> f64 {
+    let performance = Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let now: Function = Reflect::get(&performance, &"now".into()).unwrap().unchecked_into();
+    now.call0(&performance).unwrap().as_f64().unwrap()
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn report(line: &str) {
+    web_sys::console::log_1(&JsValue::from_str(&format!("bench: {line}")));
+}
+
+/// A quiet runtime (no spans) and a task on it.
+fn task(config: TaskConfig) -> (TaskRuntime, Task) {
+    let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::Off));
+    let task = runtime.define(config).unwrap();
+    (runtime, task)
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_round_trip_of_a_no_op_call() {
+    const CALLS: usize = 5_000;
+    let (_runtime, task) = task(TaskConfig::singleton("bench_workers"));
+    for i in 0..200 {
+        task.call::<Noop>(i).await.unwrap();
+    }
+    // Timed as a whole, like the baseline (the page's clock is coarsened to 0.1 ms).
+    let start = now();
+    for i in 0..CALLS as u32 {
+        task.call::<Noop>(i).await.unwrap();
+    }
+    let ours = (now() - start) / CALLS as f64;
+    let raw = baseline("pingPong", &[(CALLS as f64).into()]).await;
+    report(&format!(
+        "no-op round trip, mean of {CALLS} sequential calls: runtime {:.1} µs, raw postMessage {:.1} µs: {:.2}x (target <= 1.3x)",
+        ours * 1e3,
+        raw * 1e3,
+        ours / raw
+    ));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_16_mib_round_trip() {
+    const BYTES: u32 = 16 << 20;
+    const ROUNDS: usize = 500;
+    let (_runtime, task) = task(TaskConfig::singleton("bench_workers"));
+    let mut buffer = ArrayBuffer::new(BYTES);
+    for _ in 0..3 {
+        buffer = task.call::<Bounce>(Transfer::new(buffer)).await.unwrap().into_inner();
+    }
+    let start = now();
+    for _ in 0..ROUNDS {
+        buffer = task.call::<Bounce>(Transfer::new(buffer)).await.unwrap().into_inner();
+    }
+    let transfer = (now() - start) / ROUNDS as f64;
+    assert_eq!(buffer.byte_length(), BYTES);
+    let bytes = vec![7u8; BYTES as usize];
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let start = now();
+        let back = task.call::<EchoBytes>(bytes.clone()).await.unwrap();
+        times.push(now() - start);
+        assert_eq!(back.len(), bytes.len());
+    }
+    let serialized = median(times);
+    let raw = baseline("transferPing", &[BYTES.into(), (ROUNDS as f64).into()]).await;
+    report(&format!(
+        "16 MiB round trip, mean of {ROUNDS}: Transfer<ArrayBuffer> {transfer:.3} ms, raw transfer ping {raw:.3} ms: {:.2}x (target <= 1.5x); \
+         as a serialized Vec<u8> {serialized:.1} ms ({:.0}x)",
+        transfer / raw,
+        serialized / raw
+    ));
+    task.dispose();
+}
+
+/// Milliseconds from asking for a worker to its ready handshake.
+async fn time_to_ready(runtime: &TaskRuntime, task_id: &str) -> f64 {
+    let (ready, is_ready) = futures_channel::oneshot::channel::<()>();
+    let ready = std::cell::RefCell::new(Some(ready));
+    let id = task_id.to_owned();
+    let _watch = runtime.subscribe(move |snapshot| {
+        let up = snapshot
+            .task(&id)
+            .is_some_and(|t| t.workers.iter().all(|w| w.state == WorkerState::Ready));
+        if up && let Some(ready) = ready.borrow_mut().take() {
+            let _ = ready.send(());
+        }
+    });
+    let start = now();
+    let task = runtime
+        .define(TaskConfig::singleton("bench_workers").task_id(task_id).init(InitMode::Eager))
+        .unwrap();
+    is_ready.await.unwrap();
+    let elapsed = now() - start;
+    task.dispose();
+    elapsed
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_worker_start() {
+    let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::Off));
+    let mut ours = Vec::new();
+    let mut cold = Vec::new();
+    for round in 0..7 {
+        ours.push(time_to_ready(&runtime, &format!("start-{round}")).await);
+        cold.push(baseline("coldStart", &[leptos_atelier::glue_url().into()]).await);
+    }
+    let (ours, cold) = (median(ours), median(cold));
+    report(&format!(
+        "worker start, median of 7: compiled module handed over {ours:.1} ms, worker that compiles the bundle itself \
+         {cold:.1} ms: {:.2}x (target <= 0.3x)",
+        ours / cold
+    ));
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_throughput_of_no_op_calls() {
+    const CALLS: u32 = 20_000;
+    const IN_FLIGHT: usize = 16;
+    let config = TaskConfig::parallel("bench_workers")
+        .pool_size(2)
+        .max_in_flight(IN_FLIGHT)
+        .max_queue_depth(IN_FLIGHT)
+        .init(InitMode::Eager);
+    let (_runtime, task) = task(config);
+    // Warm up both workers.
+    let warm: FuturesUnordered<_> = (0..64).map(|i| task.call::<Noop>(i)).collect();
+    warm.collect::<Vec<_>>().await;
+    let start = now();
+    let mut running = FuturesUnordered::new();
+    let mut sent = 0;
+    while sent < IN_FLIGHT as u32 {
+        running.push(task.call::<Noop>(sent));
+        sent += 1;
+    }
+    while let Some(result) = running.next().await {
+        result.unwrap();
+        if sent < CALLS {
+            running.push(task.call::<Noop>(sent));
+            sent += 1;
+        }
+    }
+    let ours = f64::from(CALLS) / ((now() - start) / 1000.0);
+    let raw = baseline(
+        "throughput",
+        &[f64::from(CALLS).into(), (IN_FLIGHT as f64).into(), 2.0.into()],
+    )
+    .await;
+    report(&format!(
+        "throughput, {CALLS} no-op calls, {IN_FLIGHT} in flight, 2 workers: runtime {ours:.0}/s, raw postMessage \
+         {raw:.0}/s: {:.2}x (target >= 0.7x)",
+        ours / raw
+    ));
+    task.dispose();
+}
+
+/// Milliseconds to count primes in `jobs` chunks on a pool of `pool` workers.
+async fn batch(pool: usize, jobs: u32) -> f64 {
+    let config = TaskConfig::parallel("bench_workers")
+        .pool_size(pool)
+        .max_queue_depth(jobs as usize)
+        .init(InitMode::Eager);
+    let (runtime, task) = task(config);
+    // Start the workers and warm them up before timing.
+    let warm: FuturesUnordered<_> = (0..pool as u32).map(|_| task.call::<CountPrimes>(1_000)).collect();
+    warm.collect::<Vec<_>>().await;
+    let start = now();
+    let calls: FuturesUnordered<_> = (0..jobs).map(|_| task.call::<CountPrimes>(400_000)).collect();
+    let counts: Vec<_> = calls.collect().await;
+    let elapsed = now() - start;
+    assert!(counts.iter().all(|c| *c == Ok(33_860)), "prime counts are right");
+    task.dispose();
+    drop(runtime);
+    elapsed
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_cpu_bound_batch_scaling() {
+    let cores = hardware_concurrency();
+    let jobs = 8 * cores as u32;
+    let one = batch(1, jobs).await;
+    let all = batch(cores, jobs).await;
+    let speedup = one / all;
+    report(&format!(
+        "CPU-bound batch of {jobs} jobs: pool 1 {one:.0} ms, pool {cores} (cores) {all:.0} ms: speed-up {speedup:.2}x = \
+         {:.2} x cores (target >= 0.85 x cores)",
+        speedup / cores as f64
+    ));
+}
