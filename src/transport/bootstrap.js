@@ -1,12 +1,14 @@
 // leptos_atelier worker bootstrap (serve it as text/javascript; see WORKER_BOOTSTRAP).
 // It waits for one message from the runtime: the app's glue URL, its compiled
-// WebAssembly.Module, the entry to call, the runtime port and the worker's index;
-// then it imports the glue, instantiates the module and calls the entry, which
-// calls serve(). Failures on the way are reported on the port.
+// WebAssembly.Module, the entry to call and the worker's index; then it imports the
+// glue, instantiates the module and calls the entry, which calls serve(). Messages
+// that arrive meanwhile are kept for serve(). Failures are reported to the runtime.
 self.onmessage = async (event) => {
-  self.onmessage = null;
-  const { url, module, entry, port, index } = event.data;
-  const fail = (why) => port.postMessage({ startFailed: String(why) });
+  const early = [];
+  self.__leptosAtelierEarly = early;
+  self.onmessage = (e) => early.push(e.data);
+  const { url, module, entry, index } = event.data;
+  const fail = (why) => self.postMessage({ startFailed: String(why) });
   try {
     const glue = await import(url);
     await glue.default({ module_or_path: module });
@@ -15,15 +17,14 @@ self.onmessage = async (event) => {
       fail(`the bundle at ${url} exports no function named '${entry}'`);
       return;
     }
-    self.__leptosAtelierPort = port;
     self.__leptosAtelierWorkerIndex = index;
     // Failures outside any handler end the worker: report their cause first.
-    const crashed = (why) => port.postMessage({ crashed: why });
+    const crashed = (why) => self.postMessage({ crashed: why });
     self.addEventListener("unhandledrejection", (e) => {
       const r = e.reason;
       crashed(`unhandled promise rejection: ${r && r.stack ? r.stack : r}`);
     });
-    port.onmessageerror = () => crashed("a message from the runtime could not be deserialized");
+    self.onmessageerror = () => crashed("a message from the runtime could not be deserialized");
     start();
     if (self.__leptosAtelierServing !== true) {
       fail(`worker entry '${entry}' returned without calling serve()`);

@@ -1,17 +1,19 @@
 //! The worker bootstrap: the script a new worker runs before the app's wasm.
 //!
-//! It receives one message (glue URL, compiled module, entry name, runtime port,
-//! worker index), imports the glue, instantiates the already compiled module,
-//! and calls the exported entry, which must call [`serve`](crate::serve). Any failure
-//! on the way is reported on the port as `{ startFailed }`.
+//! It receives one message (glue URL, compiled module, entry name, worker index),
+//! imports the glue, instantiates the already compiled module, and calls the exported
+//! entry, which must call [`serve`](crate::serve). Frames that arrive meanwhile wait
+//! in a global list for `serve`. Any failure on the way is reported to the runtime as
+//! `{ startFailed }`. All traffic uses the worker's own message channel: a dedicated
+//! `MessagePort` costs Chromium about half its message rate.
 
 use std::cell::OnceCell;
 
 use wasm_bindgen::prelude::*;
 
-/// Global property holding the runtime port inside a worker.
-pub(crate) const GLOBAL_PORT: &str = "__leptosAtelierPort";
-/// Global property holding the worker's pool index.
+/// Global property holding the frames that arrived before `serve` (an array of message data).
+pub(crate) const GLOBAL_EARLY: &str = "__leptosAtelierEarly";
+/// Global property holding the worker's pool index (set only in a runtime's worker).
 pub(crate) const GLOBAL_WORKER_INDEX: &str = "__leptosAtelierWorkerIndex";
 /// Global property `serve` sets, so the bootstrap can tell an entry that forgot it.
 pub(crate) const GLOBAL_SERVING: &str = "__leptosAtelierServing";

@@ -1,16 +1,17 @@
 //! The browser transport: module Web Workers running the app's own wasm bundle.
 //!
-//! Each worker is created from the bootstrap `blob:` script, receives the compiled
-//! `WebAssembly.Module` of this bundle (so it neither downloads nor compiles the wasm
-//! again) and a dedicated `MessagePort` that carries all runtime traffic. Frames are
-//! `Uint8Array`s whose buffers are transferred, not copied.
+//! Each worker is created from the bootstrap script (a `blob:` URL, or the app's own
+//! URL), and receives the compiled `WebAssembly.Module` of this bundle (so it neither
+//! downloads nor compiles the wasm again). All runtime traffic uses the worker's own
+//! message channel (a dedicated `MessagePort` halves Chromium's message rate). Frames
+//! are `Uint8Array`s whose buffers are transferred, not copied.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker, WorkerOptions, WorkerType};
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::bootstrap::{self, describe};
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
@@ -29,8 +30,6 @@ impl Transport for WebTransport {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
         let worker = Worker::new_with_options(&script, &options).map_err(describe)?;
-        let channel = MessageChannel::new().map_err(describe)?;
-        let port = channel.port1();
 
         // Any message from the worker (the first is the ready handshake or a start
         // failure) proves it started; until then this timer runs.
@@ -58,7 +57,7 @@ impl Transport for WebTransport {
             started.borrow_mut().take();
             sink(classify(event.data()))
         });
-        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
         let sink = events.clone();
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
@@ -75,11 +74,9 @@ impl Transport for WebTransport {
             ));
         });
         worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
-        port.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
 
         let link = WebLink {
             worker,
-            port,
             start_timer,
             _on_message: on_message,
             _on_error: on_error,
@@ -87,26 +84,22 @@ impl Transport for WebTransport {
         };
         let hello = Object::new();
         let glue = request.glue_url.map_or_else(bootstrap::glue_url, str::to_owned);
-        let fields: [(&str, JsValue); 5] = [
+        let fields: [(&str, JsValue); 4] = [
             ("url", glue.into()),
             ("module", wasm_bindgen::module()),
             ("entry", request.worker_entry.into()),
-            ("port", channel.port2().into()),
             ("index", (request.worker_index as f64).into()),
         ];
         for (name, value) in fields {
             Reflect::set(&hello, &JsValue::from_str(name), &value).map_err(describe)?;
         }
-        link.worker
-            .post_message_with_transfer(&hello, &Array::of1(&channel.port2()))
-            .map_err(describe)?;
+        link.worker.post_message(&hello).map_err(describe)?;
         Ok(Box::new(link))
     }
 }
 
 struct WebLink {
     worker: Worker,
-    port: MessagePort,
     start_timer: Rc<RefCell<Option<Timeout>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -115,16 +108,15 @@ struct WebLink {
 
 impl WorkerLink for WebLink {
     fn post(&self, frame: Vec<u8>, attachments: &[JsValue]) -> Result<(), String> {
-        post_frame(&self.port, &frame, attachments)
+        let post = |message: &JsValue, transfer: &Array| self.worker.post_message_with_transfer(message, transfer);
+        post_frame(post, &frame, attachments)
     }
 
     fn terminate(&self) {
         self.start_timer.borrow_mut().take();
-        self.port.set_onmessage(None);
-        self.port.set_onmessageerror(None);
+        self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
         self.worker.set_onmessageerror(None);
-        self.port.close();
         self.worker.terminate();
     }
 }
@@ -136,21 +128,25 @@ impl Drop for WebLink {
     }
 }
 
-/// Posts a frame on `port`, moving its buffer and `attachments` to the other side:
-/// a bare `Uint8Array`, or `[bytes, ...attachments]` when there are attachments.
-pub(crate) fn post_frame(port: &MessagePort, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
+/// Posts a frame with `post` (a `postMessage(message, transfer)` of either side),
+/// moving its buffer and `attachments` to the other side: a bare `Uint8Array`, or
+/// `[bytes, ...attachments]` when there are attachments.
+pub(crate) fn post_frame(
+    post: impl Fn(&JsValue, &Array) -> Result<(), JsValue>,
+    frame: &[u8],
+    attachments: &[JsValue],
+) -> Result<(), String> {
     let bytes = Uint8Array::from(frame);
     let transfer = Array::of1(&bytes.buffer());
     if attachments.is_empty() {
-        return port.post_message_with_transferable(&bytes, &transfer).map_err(describe);
+        return post(&bytes, &transfer).map_err(describe);
     }
     let message = Array::of1(&bytes);
     for attachment in attachments {
         message.push(attachment);
         transfer.push(attachment);
     }
-    port.post_message_with_transferable(&message, &transfer)
-        .map_err(describe)
+    post(&message, &transfer).map_err(describe)
 }
 
 /// Splits a runtime message into its frame and attachments (see [`post_frame`]);

@@ -43,36 +43,34 @@ pub fn serve(registry: Registry) {
 mod browser {
     use std::rc::Rc;
 
-    use js_sys::Reflect;
+    use js_sys::{Array, Reflect};
     use wasm_bindgen::prelude::*;
-    use web_sys::{MessageEvent, MessagePort};
+    use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     use crate::codec::{self, FromWorker, RemoteError};
-    use crate::transport::bootstrap::{GLOBAL_PORT, GLOBAL_SERVING, GLOBAL_WORKER_INDEX};
+    use crate::transport::bootstrap::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_WORKER_INDEX};
     use crate::transport::web::{post_frame, unpack_frame};
     use crate::worker::Registry;
     use crate::worker::session::{Post, Session};
 
     pub(super) fn serve(registry: Registry) {
         let global = js_sys::global();
-        let Ok(port) = Reflect::get(&global, &JsValue::from_str(GLOBAL_PORT)).and_then(|p| p.dyn_into::<MessagePort>())
-        else {
+        let index = Reflect::get(&global, &JsValue::from_str(GLOBAL_WORKER_INDEX))
+            .ok()
+            .and_then(|v| v.as_f64());
+        let (Some(index), Ok(scope)) = (index, global.dyn_into::<DedicatedWorkerGlobalScope>()) else {
             web_sys::console::error_1(&JsValue::from_str(
-                "leptos_atelier::serve: no runtime port; serve() only works in a worker started by a TaskRuntime",
+                "leptos_atelier::serve: not in a runtime's worker; serve() only works in a worker started by a TaskRuntime",
             ));
             return;
         };
-        let worker_index = Reflect::get(&global, &JsValue::from_str(GLOBAL_WORKER_INDEX))
-            .ok()
-            .and_then(|v| v.as_f64())
-            .map_or(0, |v| v as usize);
         std::panic::set_hook(Box::new(report_panic));
 
-        let reply_port = port.clone();
-        let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&reply_port, frame, &attachments));
-        let session = Session::new(registry, worker_index, post);
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            let Some((frame, attachments)) = unpack_frame(&event.data()) else {
+        let reply_scope = scope.clone();
+        let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&reply_scope, frame, &attachments));
+        let session = Session::new(registry, index as usize, post);
+        let receive = move |data: JsValue| {
+            let Some((frame, attachments)) = unpack_frame(&data) else {
                 web_sys::console::error_1(&JsValue::from_str(
                     "leptos_atelier: the worker received a message that is not a frame",
                 ));
@@ -85,13 +83,27 @@ mod browser {
                     "leptos_atelier: the worker received a malformed frame: {e}"
                 ))),
             }
-        });
-        port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        };
+        // Frames that arrived while the bundle loaded come first, in order.
+        let early = Reflect::get(&scope, &JsValue::from_str(GLOBAL_EARLY))
+            .ok()
+            .and_then(|early| early.dyn_into::<Array>().ok());
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| receive(event.data()));
+        if let Some(early) = early {
+            let handler: &js_sys::Function = on_message.as_ref().unchecked_ref();
+            for data in early.iter() {
+                let event = js_sys::Object::new();
+                let _ = Reflect::set(&event, &JsValue::from_str("data"), &data);
+                let _ = handler.call1(&JsValue::NULL, &event);
+            }
+            early.set_length(0);
+        }
+        scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The handler lives as long as the worker does.
         on_message.forget();
-        let _ = Reflect::set(&global, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
-        match crate::codec::encode_envelope(&crate::codec::FromWorker::Ready) {
-            Ok(ready) => post_reply(&port, ready, &[]),
+        let _ = Reflect::set(&scope, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
+        match codec::encode_envelope(&FromWorker::Ready) {
+            Ok(ready) => post_reply(&scope, ready, &[]),
             Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
         }
     }
@@ -99,8 +111,9 @@ mod browser {
     /// Posts a frame. If the browser refuses (an output `Transfer` of an object that
     /// cannot be transferred), the call is answered with an encode failure instead,
     /// so that its caller is not left waiting.
-    fn post_reply(port: &MessagePort, frame: Vec<u8>, attachments: &[JsValue]) {
-        let Err(refusal) = post_frame(port, &frame, attachments) else {
+    fn post_reply(scope: &DedicatedWorkerGlobalScope, frame: Vec<u8>, attachments: &[JsValue]) {
+        let post = |message: &JsValue, transfer: &Array| scope.post_message_with_transfer(message, transfer);
+        let Err(refusal) = post_frame(post, &frame, attachments) else {
             return;
         };
         let failed = match codec::decode_frame::<FromWorker>(&frame) {
@@ -116,22 +129,19 @@ mod browser {
             }
         };
         if let Ok(failed) = failed {
-            let _ = post_frame(port, &failed, &[]);
+            let _ = post_frame(post, &failed, &[]);
         }
     }
 
     fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
-        let global = js_sys::global();
-        if let Ok(port) =
-            Reflect::get(&global, &JsValue::from_str(GLOBAL_PORT)).and_then(|p| p.dyn_into::<MessagePort>())
-        {
+        if let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() {
             let message = js_sys::Object::new();
             let _ = Reflect::set(
                 &message,
                 &JsValue::from_str("crashed"),
                 &JsValue::from_str(&info.to_string()),
             );
-            let _ = port.post_message(&message);
+            let _ = scope.post_message(&message);
         }
     }
 }
