@@ -86,6 +86,20 @@ impl TaskMethod for RejectUnhandled {
     }
 }
 
+/// Throws from a timer, outside any handler, then waits forever.
+struct ThrowLater;
+impl TaskMethod for ThrowLater {
+    const NAME: &'static str = "throw_later";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+        let throw =
+            js_sys::Function::new_no_args("setTimeout(() => { throw new Error('thrown outside any handler'); }, 0);");
+        let _ = throw.call0(&JsValue::NULL);
+        std::future::pending().await
+    }
+}
+
 /// What a soak call does on its first attempt (later attempts always succeed).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Fault {
@@ -191,7 +205,8 @@ pub fn test_workers() {
             .method::<InvertBuffer>()
             .method::<ChecksumAfterPanic>()
             .method::<TransferThenPanic>()
-            .method::<TakeObject>(),
+            .method::<TakeObject>()
+            .method::<ThrowLater>(),
     );
 }
 
@@ -675,4 +690,20 @@ async fn workers_can_start_from_a_configured_bootstrap_url() {
     ));
     task.dispose();
     broken.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn an_uncaught_error_in_a_worker_is_a_crash_with_its_message() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    match task.call::<ThrowLater>(()).await {
+        Err(TaskError::WorkerCrashed {
+            cause, worker_index, ..
+        }) => {
+            assert_eq!(worker_index, 0);
+            assert!(cause.contains("thrown outside any handler"), "{cause}");
+        }
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert_eq!(task.call::<Sum>(vec![6]).await, Ok((6, 0)), "a fresh worker serves");
+    task.dispose();
 }
