@@ -20,6 +20,8 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
+use crate::listeners::{Listeners, Subscription};
+
 /// Identifies a listener registered with [`AbortSignal::on_abort`].
 pub(crate) type ListenerId = u64;
 
@@ -198,6 +200,8 @@ impl AbortController {
 #[derive(Clone, Default)]
 pub struct AbortTaskController {
     keys: Rc<RefCell<HashMap<String, AbortController>>>,
+    /// Told after a key is aborted or cleared.
+    changes: Rc<Listeners<()>>,
 }
 
 impl AbortTaskController {
@@ -211,7 +215,11 @@ impl AbortTaskController {
     pub fn abort(&self, key: &str) {
         // Release the map before listeners run: they may call back into this store.
         let controller = self.controller(key);
+        let changed = !controller.signal.is_aborted();
         controller.abort();
+        if changed {
+            self.notify();
+        }
     }
 
     /// Aborts each key.
@@ -228,12 +236,46 @@ impl AbortTaskController {
 
     /// Forgets `key`; its next [`signal_for`](Self::signal_for) is fresh.
     pub fn clear(&self, key: &str) {
-        self.keys.borrow_mut().remove(key);
+        let removed = self.keys.borrow_mut().remove(key);
+        if removed.is_some_and(|c| c.signal.is_aborted()) {
+            self.notify();
+        }
     }
 
     /// Forgets every key.
     pub fn clear_all(&self) {
-        self.keys.borrow_mut().clear();
+        let removed = std::mem::take(&mut *self.keys.borrow_mut());
+        if removed.values().any(|c| c.signal.is_aborted()) {
+            self.notify();
+        }
+    }
+
+    /// Calls `listener` after any key becomes aborted or stops being aborted (by
+    /// [`abort`](Self::abort), [`clear`](Self::clear) or [`clear_all`](Self::clear_all));
+    /// read [`is_aborted`](Self::is_aborted) to see which. Dropping the
+    /// [`Subscription`] ends it.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc};
+    /// use leptos_atelier::AbortTaskController;
+    ///
+    /// let aborts = AbortTaskController::default();
+    /// let changes = Rc::new(Cell::new(0));
+    /// let count = changes.clone();
+    /// let _subscription = aborts.subscribe(move || count.set(count.get() + 1));
+    /// aborts.abort("a");
+    /// aborts.abort("a"); // already aborted: no change
+    /// aborts.clear("a");
+    /// assert_eq!(changes.get(), 2);
+    /// ```
+    pub fn subscribe(&self, listener: impl Fn() + 'static) -> Subscription {
+        self.changes.add(Rc::new(move |_: &()| listener()))
+    }
+
+    fn notify(&self) {
+        for listener in self.changes.current() {
+            listener(&());
+        }
     }
 
     fn controller(&self, key: &str) -> AbortController {

@@ -87,6 +87,13 @@ pub enum TaskError {
         /// The worker that received the objects.
         worker_index: usize,
     },
+    /// No live task has this id on the provided runtime, or there is no runtime (as
+    /// on the server): what the `use_task_*` hooks answer then.
+    #[error("no task `{task_id}` is defined on the provided runtime")]
+    NoSuchTask {
+        /// The id asked for.
+        task_id: String,
+    },
     /// The worker answered something that is not a runtime message.
     #[error("worker {worker_index} of task `{task_id}` broke the protocol: {message}")]
     Protocol {

@@ -91,7 +91,9 @@ pub use parallel_limit::{
 pub use platform::{hardware_concurrency, is_worker_scope};
 pub use queue::{CallPhase, QueuePolicy};
 pub use reactive::{
-    provide_task_runtime, provide_task_runtime_with, use_runtime_snapshot, use_task_runtime, use_task_snapshot,
+    UseAbortStateReturn, UseTaskActionReturn, UseTaskResourceReturn, provide_task_runtime, provide_task_runtime_with,
+    use_abort_state, use_runtime_snapshot, use_task_action, use_task_resource, use_task_runtime, use_task_snapshot,
+    use_task_telemetry,
 };
 pub use runtime::{RuntimeOptions, TaskRuntime};
 pub use snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};

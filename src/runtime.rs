@@ -1,6 +1,7 @@
 //! [`TaskRuntime`]: the registry of tasks, their transport, and the snapshot hub.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::abort::AbortTaskController;
@@ -112,6 +113,8 @@ struct Inner {
     spans: SpanSettings,
     defined: Cell<u64>,
     traces: Cell<u64>,
+    /// Every task defined, by id (a disposed one stays until its id is reused).
+    tasks: RefCell<HashMap<String, Task>>,
 }
 
 impl Default for TaskRuntime {
@@ -164,6 +167,7 @@ impl TaskRuntime {
                 spans: options.settings(),
                 defined: Cell::new(0),
                 traces: Cell::new(0),
+                tasks: RefCell::default(),
             }),
         }
     }
@@ -186,7 +190,28 @@ impl TaskRuntime {
             self.inner.events.clone(),
             self.inner.spans,
         );
-        Ok(Task::new(executor, self.inner.aborts.clone()))
+        let task = Task::new(executor, self.inner.aborts.clone());
+        self.inner.tasks.borrow_mut().insert(task.id(), task.clone());
+        Ok(task)
+    }
+
+    /// The live (not disposed) task with this id: how components reach a task defined
+    /// elsewhere, as the `use_task_*` hooks do.
+    ///
+    /// ```
+    /// use leptos_atelier::{TaskConfig, TaskRuntime};
+    ///
+    /// let runtime = TaskRuntime::new();
+    /// let task = runtime.define(TaskConfig::singleton("app_workers").task_id("hash")).unwrap();
+    /// assert!(runtime.task("hash").is_some());
+    /// task.dispose();
+    /// assert!(runtime.task("hash").is_none());
+    /// ```
+    pub fn task(&self, task_id: &str) -> Option<Task> {
+        if !self.inner.hub.contains(task_id) {
+            return None;
+        }
+        self.inner.tasks.borrow().get(task_id).cloned()
     }
 
     /// The runtime's keyed cancellation store, shared by all its tasks: aborting a key

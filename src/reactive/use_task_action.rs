@@ -1,0 +1,108 @@
+//! `use_task_action`: a Leptos action that calls a task, with abort and progress.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+
+use crate::abort::AbortController;
+use crate::error::TaskError;
+use crate::method::TaskMethod;
+use crate::reactive::use_task_runtime;
+use crate::task::CallOptions;
+
+/// What [`use_task_action`] returns.
+pub struct UseTaskActionReturn<M: TaskMethod, AbortFn>
+where
+    AbortFn: Fn() + Clone + Send + Sync,
+{
+    /// The action: `dispatch(input)` calls method `M`; `value()` holds the last
+    /// result, `pending()` whether a call runs.
+    pub action: Action<M::Input, Result<M::Output, TaskError>>,
+    /// The latest progress a running call reported (`None` when none runs).
+    pub progress: Signal<Option<f64>>,
+    /// Aborts every call this action has running (their results are
+    /// [`TaskError::Aborted`], and their handlers see the cancel).
+    pub abort: AbortFn,
+}
+
+/// An [`Action`] (local: inputs and outputs need not be `Send`) that calls method `M`
+/// on task `task_id` of the provided runtime. Calls still running when the component
+/// is cleaned up are aborted, so no result arrives unseen.
+///
+/// ## Usage
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::{use_task_action, HandlerError, TaskContext, TaskMethod, UseTaskActionReturn};
+///
+/// pub struct Compress;
+/// impl TaskMethod for Compress {
+///     const NAME: &'static str = "compress";
+///     type Input = Vec<u8>;
+///     type Output = Vec<u8>;
+///     async fn run(bytes: Vec<u8>, _: TaskContext) -> Result<Vec<u8>, HandlerError> { Ok(bytes) }
+/// }
+///
+/// #[component]
+/// fn CompressButton() -> impl IntoView {
+///     let UseTaskActionReturn { action, progress, abort } = use_task_action::<Compress>("codec");
+///     view! {
+///         <button on:click=move |_| { action.dispatch_local(vec![1, 2, 3]); }>"Compress"</button>
+///         <button on:click=move |_| abort() disabled=move || !action.pending().get()>"Cancel"</button>
+///         <progress value=move || progress.get().unwrap_or(0.0)></progress>
+///     }
+/// }
+/// ```
+///
+/// ## Server-Side Rendering
+///
+/// On the server there is no runtime: the action exists (so views can read it) but a
+/// dispatch answers [`TaskError::NoSuchTask`]; `progress` stays `None`.
+pub fn use_task_action<M>(task_id: impl Into<String>) -> UseTaskActionReturn<M, impl Fn() + Clone + Send + Sync>
+where
+    M: TaskMethod,
+    M::Input: Clone,
+{
+    let task_id: String = task_id.into();
+    let runtime = use_task_runtime().map(SendWrapper::new);
+    let (progress, set_progress) = signal(None::<f64>);
+    // The controller of the calls dispatched since the last abort.
+    let current = Rc::new(RefCell::new(AbortController::new()));
+    let running = Rc::new(std::cell::Cell::new(0usize));
+    let controller = current.clone();
+    let action = Action::new_local(move |input: &M::Input| {
+        let task = runtime.as_ref().and_then(|runtime| runtime.task(&task_id));
+        let signal = controller.borrow().signal();
+        let running = running.clone();
+        let input = input.clone();
+        let task_id = task_id.clone();
+        async move {
+            let Some(task) = task else {
+                return Err(TaskError::NoSuchTask { task_id });
+            };
+            running.set(running.get() + 1);
+            set_progress.set(Some(0.0));
+            let options = CallOptions::new()
+                .signal(signal)
+                .on_progress(move |fraction| set_progress.set(Some(fraction)));
+            let result = task.call_with::<M>(input, options).await;
+            running.set(running.get() - 1);
+            if running.get() == 0 {
+                set_progress.set(None);
+            }
+            result
+        }
+    });
+    let abort_all = SendWrapper::new(move || current.replace(AbortController::new()).abort());
+    let on_drop = abort_all.clone();
+    // The closure carries the `SendWrapper` (Send + Sync) that `on_cleanup` needs.
+    #[allow(clippy::redundant_closure)]
+    on_cleanup(move || on_drop());
+    UseTaskActionReturn {
+        action,
+        progress: progress.into(),
+        abort: move || abort_all(),
+    }
+}

@@ -1,0 +1,159 @@
+//! `use_task_resource`: a local resource whose fetcher is a task call, aborted when
+//! it goes stale.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+
+use crate::abort::AbortController;
+use crate::error::TaskError;
+use crate::method::TaskMethod;
+use crate::reactive::use_task_runtime;
+use crate::task::CallOptions;
+
+/// What [`use_task_resource`] returns.
+pub struct UseTaskResourceReturn<M: TaskMethod> {
+    /// The result of the call for the source's current value.
+    pub resource: LocalResource<Result<M::Output, TaskError>>,
+    /// The latest progress the current call reported (`None` when none runs).
+    pub progress: Signal<Option<f64>>,
+}
+
+/// A [`LocalResource`] that calls method `M` on task `task_id` with the value of
+/// `source`, and calls again whenever `source` changes. The call a change makes stale
+/// is aborted at once, not left to finish unseen (its worker sees the cancel), and
+/// the current call is aborted when the owner is cleaned up. An aborted stale call
+/// never becomes the resource's value: the resource goes on to the latest input.
+/// Works inside `<Suspense/>` and `<Transition/>`.
+///
+/// ## Usage
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::{use_task_resource, HandlerError, TaskContext, TaskMethod, UseTaskResourceReturn};
+///
+/// pub struct CountPrimes;
+/// impl TaskMethod for CountPrimes {
+///     const NAME: &'static str = "count_primes";
+///     type Input = u32;
+///     type Output = u32;
+///     async fn run(below: u32, _: TaskContext) -> Result<u32, HandlerError> { Ok(below / 10) }
+/// }
+///
+/// #[component]
+/// fn Primes() -> impl IntoView {
+///     let below = RwSignal::new(100_000u32);
+///     let UseTaskResourceReturn { resource, .. } =
+///         use_task_resource::<CountPrimes>("primes", move || below.get());
+///     view! {
+///         <Suspense fallback=|| "counting…">
+///             {move || resource.get().map(|count| format!("{count:?}"))}
+///         </Suspense>
+///     }
+/// }
+/// ```
+///
+/// ## Server-Side Rendering
+///
+/// A `LocalResource` does not run on the server: the `<Suspense/>` fallback renders
+/// there, and the call is made after hydration.
+pub fn use_task_resource<M>(
+    task_id: impl Into<String>,
+    source: impl Fn() -> M::Input + 'static,
+) -> UseTaskResourceReturn<M>
+where
+    M: TaskMethod,
+    M::Output: Clone,
+{
+    let task_id: String = task_id.into();
+    let runtime = use_task_runtime().map(SendWrapper::new);
+    let (progress, set_progress) = signal(None::<f64>);
+    let source = Rc::new(source);
+    let state = Rc::new(Fetches::default());
+
+    // A resource fetches one input at a time: a change of `source` during a call is
+    // acted on only when that call ends. So a change also aborts the running call
+    // here; the fetch then moves on to the latest input instead of answering.
+    let watched = source.clone();
+    let on_change = state.clone();
+    Effect::new(move |seen: Option<()>| {
+        let _ = watched();
+        if seen.is_some() {
+            on_change.changes.set(on_change.changes.get() + 1);
+            if let Some(controller) = on_change.current.borrow().as_ref() {
+                controller.abort();
+            }
+        }
+    });
+
+    let fetches = state.clone();
+    let resource = LocalResource::new(move || {
+        let mut input = source();
+        let source = source.clone();
+        let fetches = fetches.clone();
+        let task = runtime.as_ref().and_then(|runtime| runtime.task(&task_id));
+        let task_id = task_id.clone();
+        async move {
+            let Some(task) = task else {
+                return Err(TaskError::NoSuchTask { task_id });
+            };
+            // The previous fetch already ended on the latest input: same answer.
+            if let Some((changes, result)) = fetches.answered.borrow().as_ref()
+                && *changes == fetches.changes.get()
+            {
+                return result.clone();
+            }
+            loop {
+                let changes = fetches.changes.get();
+                let controller = AbortController::new();
+                fetches.current.replace(Some(controller.clone()));
+                set_progress.set(Some(0.0));
+                let options = CallOptions::new()
+                    .signal(controller.signal())
+                    .on_progress(move |fraction| set_progress.set(Some(fraction)));
+                let result = task.call_with::<M>(input, options).await;
+                let stale = controller.signal().is_aborted() && fetches.changes.get() != changes;
+                if stale {
+                    input = source();
+                    continue;
+                }
+                fetches.current.replace(None);
+                set_progress.set(None);
+                fetches.answered.replace(Some((changes, result.clone())));
+                return result;
+            }
+        }
+    });
+    let on_drop = SendWrapper::new(state);
+    on_cleanup(move || {
+        if let Some(controller) = on_drop.current.borrow_mut().take() {
+            controller.abort();
+        }
+    });
+    UseTaskResourceReturn {
+        resource,
+        progress: progress.into(),
+    }
+}
+
+/// What the fetches of one resource share.
+struct Fetches<O> {
+    /// How many times the source changed.
+    changes: std::cell::Cell<u64>,
+    /// The running call's controller.
+    current: RefCell<Option<AbortController>>,
+    /// The last answer, and the change count it answers.
+    answered: RefCell<Option<(u64, Result<O, TaskError>)>>,
+}
+
+impl<O> Default for Fetches<O> {
+    fn default() -> Self {
+        Self {
+            changes: std::cell::Cell::new(0),
+            current: RefCell::new(None),
+            answered: RefCell::new(None),
+        }
+    }
+}
