@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_atelier::{ConfigError, Task, TaskConfig, TaskSnapshot, provide_task_runtime, use_task_snapshot};
+use leptos_atelier::{
+    ConfigError, Task, TaskConfig, TaskSnapshot, provide_task_runtime, use_task_runtime, use_task_snapshot,
+};
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
@@ -46,13 +48,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // One runtime for the page (none on the server, where the page renders its empty state).
+    provide_task_runtime();
     view! {
         <Stylesheet id="leptos" href="/pkg/playground.css" />
         <Title text="leptos_atelier playground" />
         <Router>
             <main>
                 <Routes fallback=|| "Not found.">
-                    <Route path=path!("") view=PrimesDemo />
+                    <Route path=path!("") view=|| view! { <PrimesDemo /> <crate::lab::Lab /> } />
                 </Routes>
             </main>
         </Router>
@@ -70,7 +74,7 @@ struct Job {
 fn PrimesDemo() -> impl IntoView {
     // On the server there is no runtime and no task; the page renders its empty state.
     let task: StoredValue<Option<Result<Task, ConfigError>>, LocalStorage> =
-        StoredValue::new_local(provide_task_runtime().map(|runtime| {
+        StoredValue::new_local(use_task_runtime().map(|runtime| {
             runtime.define(
                 TaskConfig::parallel("playground_workers")
                     .task_id(TASK_ID)

@@ -65,3 +65,29 @@ mod tests {
         assert_eq!(count_primes(100_000), 9_592);
     }
 }
+
+/// A prime count that can be told to crash its worker (a panic) on its first attempt:
+/// the playground's "crash next".
+pub struct FlakyCount;
+
+/// What [`FlakyCount`] is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlakyJob {
+    /// Count the primes below this.
+    pub below: u32,
+    /// Panic on the first attempt.
+    pub crash: bool,
+}
+
+impl TaskMethod for FlakyCount {
+    const NAME: &'static str = "flaky_count";
+    type Input = FlakyJob;
+    type Output = PrimeCount;
+
+    async fn run(job: FlakyJob, cx: TaskContext) -> Result<PrimeCount, HandlerError> {
+        if job.crash && cx.attempt() == 1 {
+            panic!("crash requested for the job below {}", job.below);
+        }
+        CountPrimes::run(job.below, cx).await
+    }
+}

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod jobs;
+pub mod lab;
 
 use leptos_atelier::{Registry, serve};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -14,7 +15,11 @@ pub const BOOTSTRAP_PATH: &str = "/atelier-bootstrap.js";
 /// loaded this bundle, and serves the methods registered here.
 #[wasm_bindgen]
 pub fn playground_workers() {
-    serve(Registry::new().method::<jobs::CountPrimes>());
+    serve(
+        Registry::new()
+            .method::<jobs::CountPrimes>()
+            .method::<jobs::FlakyCount>(),
+    );
 }
 
 /// Hydrates the server-rendered page. Called by the script Leptos emits, never in a worker.
