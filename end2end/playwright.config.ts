@@ -13,6 +13,8 @@ const chromiumArgs = [
 ];
 
 const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+/** Where the minimal example listens (tests/minimal.spec.ts). */
+export const MINIMAL_URL = 'http://127.0.0.1:3002';
 
 export default defineConfig({
   testDir: './tests',
@@ -32,13 +34,24 @@ export default defineConfig({
   },
   webServer: process.env.PW_NO_WEBSERVER
     ? undefined
-    : {
-        // Built by `cargo leptos build --project playground`; run from the workspace root,
-        // where the site lives (target/site).
-        command: process.env.SERVER_CMD ?? './target/debug/playground',
-        cwd: '..',
-        url: baseURL,
-        reuseExistingServer: !process.env.CI,
-        timeout: 60_000,
-      },
+    : [
+        {
+          // Built by `cargo leptos build --project playground`; run from the workspace root,
+          // where the site lives (target/site).
+          command: process.env.SERVER_CMD ?? './target/debug/playground',
+          cwd: '..',
+          url: baseURL,
+          reuseExistingServer: !process.env.CI,
+          timeout: 60_000,
+        },
+        {
+          // Built by `cargo leptos build --project minimal`; its site is target/site-minimal.
+          command: './target/debug/minimal',
+          cwd: '..',
+          url: MINIMAL_URL,
+          env: { LEPTOS_SITE_ADDR: '127.0.0.1:3002', LEPTOS_SITE_ROOT: 'target/site-minimal' },
+          reuseExistingServer: !process.env.CI,
+          timeout: 60_000,
+        },
+      ],
 });

@@ -100,6 +100,23 @@ impl TaskMethod for ThrowLater {
     }
 }
 
+/// Computes for a minute, in slices, checking for a cancel between slices.
+struct SpinWithCheckpoints;
+impl TaskMethod for SpinWithCheckpoints {
+    const NAME: &'static str = "spin_with_checkpoints";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), cx: TaskContext) -> Result<(), HandlerError> {
+        let until = js_sys::Date::now() + 60_000.0;
+        while js_sys::Date::now() < until {
+            let slice = js_sys::Date::now() + 5.0;
+            while js_sys::Date::now() < slice {}
+            cx.checkpoint().await?;
+        }
+        Ok(())
+    }
+}
+
 /// What a soak call does on its first attempt (later attempts always succeed).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 enum Fault {
@@ -206,7 +223,8 @@ pub fn test_workers() {
             .method::<ChecksumAfterPanic>()
             .method::<TransferThenPanic>()
             .method::<TakeObject>()
-            .method::<ThrowLater>(),
+            .method::<ThrowLater>()
+            .method::<SpinWithCheckpoints>(),
     );
 }
 
@@ -705,5 +723,25 @@ async fn an_uncaught_error_in_a_worker_is_a_crash_with_its_message() {
         other => panic!("expected a crash, got {other:?}"),
     }
     assert_eq!(task.call::<Sum>(vec![6]).await, Ok((6, 0)), "a fresh worker serves");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_cpu_bound_handler_with_checkpoints_hears_its_cancel_and_frees_the_worker() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    let deadline = CallOptions::new().timeout(std::time::Duration::from_millis(100));
+    let call = task.call_with::<SpinWithCheckpoints>((), deadline);
+    assert!(matches!(call.await, Err(TaskError::Timeout { .. })));
+    // Without checkpoints the worker would hold its slot for the whole minute.
+    wait_until("the handler stops at its next checkpoint", || {
+        task.snapshot().in_flight == 0
+    })
+    .await;
+    let worker = &task.snapshot().workers[0];
+    assert_eq!(
+        (worker.state, worker.completed),
+        (WorkerState::Ready, 1),
+        "no crash, no replacement"
+    );
     task.dispose();
 }

@@ -160,6 +160,44 @@ impl Platform {
     }
 }
 
+/// Lets the event loop run once: in the browser, resumes from a `setTimeout(0)` task,
+/// so that messages queued meanwhile (a cancel) are handled first; natively, returns
+/// `Pending` once (the executor polls again).
+pub(crate) async fn yield_to_event_loop() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::{JsCast, JsValue};
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            let set_timeout = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+            match set_timeout {
+                Some(set_timeout) => {
+                    let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(0));
+                }
+                None => {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            }
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let mut yielded = false;
+        std::future::poll_fn(|cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
 /// The number of logical cores the browser reports (`navigator.hardwareConcurrency`),
 /// or 4 when it reports none, as Atelier does. Native builds say 4.
 pub fn hardware_concurrency() -> usize {

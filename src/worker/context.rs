@@ -80,12 +80,46 @@ impl TaskContext {
 
     /// `Err(HandlerError::aborted())` if the call was cancelled, for `?` in handlers.
     /// The caller sees [`TaskError::Aborted`](crate::TaskError::Aborted) either way.
+    /// In a handler that computes without awaiting, use [`checkpoint`](Self::checkpoint):
+    /// a cancel can only arrive while the worker is free to receive it.
     pub fn throw_if_aborted(&self) -> Result<(), HandlerError> {
         if self.is_aborted() {
             Err(HandlerError::aborted())
         } else {
             Ok(())
         }
+    }
+
+    /// Lets the worker handle the messages waiting for it (a cancel among them), then
+    /// answers like [`throw_if_aborted`](Self::throw_if_aborted).
+    ///
+    /// A worker runs one thing at a time: while a handler computes without awaiting,
+    /// a cancel cannot even be received, so [`is_aborted`](Self::is_aborted) cannot
+    /// turn true. CPU-bound handlers should call this every few milliseconds of work
+    /// (each call costs one trip through the worker's event loop, a
+    /// `setTimeout(0)`; about a millisecond or less):
+    ///
+    /// ```
+    /// use leptos_atelier::{HandlerError, TaskContext, TaskMethod};
+    ///
+    /// pub struct Checksum;
+    /// impl TaskMethod for Checksum {
+    ///     const NAME: &'static str = "checksum";
+    ///     type Input = Vec<u8>;
+    ///     type Output = u64;
+    ///     async fn run(bytes: Vec<u8>, cx: TaskContext) -> Result<u64, HandlerError> {
+    ///         let mut sum = 0u64;
+    ///         for chunk in bytes.chunks(1 << 20) {
+    ///             cx.checkpoint().await?;
+    ///             sum = chunk.iter().fold(sum, |s, &b| s.wrapping_mul(31).wrapping_add(u64::from(b)));
+    ///         }
+    ///         Ok(sum)
+    ///     }
+    /// }
+    /// ```
+    pub async fn checkpoint(&self) -> Result<(), HandlerError> {
+        crate::platform::yield_to_event_loop().await;
+        self.throw_if_aborted()
     }
 
     /// Completes when the call is cancelled; race it against async work to stop

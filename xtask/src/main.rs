@@ -386,7 +386,9 @@ fn test() -> Result {
     run(&mut wasm)?;
 
     // End to end: the built playground driven by Playwright in Debian's Chromium.
-    run(&mut command("cargo", &["leptos", "build", "--project", DEMO_PROJECT]))?;
+    for project in [DEMO_PROJECT, "minimal"] {
+        run(&mut command("cargo", &["leptos", "build", "--project", project]))?;
+    }
     let mut playwright = command("npx", &["playwright", "test"]);
     playwright.current_dir(root().join("end2end")).env("CI", "1");
     run(&mut playwright)
