@@ -37,6 +37,8 @@ fn the_snapshot_signal_follows_each_transition() {
         let snapshot = use_runtime_snapshot();
         let squares = use_task_snapshot("squares");
         assert_eq!(snapshot.get_untracked(), RuntimeSnapshot::default());
+        // The hooks go live with their first effect (after hydration, in an app).
+        hooks::run_effects();
 
         let task = runtime
             .define(TaskConfig::singleton("w").task_id("squares").max_queue_depth(1))
@@ -111,6 +113,11 @@ mod hooks {
             SPAWNER.with(|spawner| spawner.spawn_local(fut).expect("the pool runs"));
         }
         fn poll_local(&self) {}
+    }
+
+    /// Runs the reactive tasks (effects) until they stall.
+    pub(super) fn run_effects() {
+        POOL.with(|pool| pool.borrow_mut().run_until_stalled());
     }
 
     /// Runs the simulated workers and the reactive tasks until neither can move.
@@ -339,4 +346,24 @@ mod hooks {
         assert_eq!(SEEN.with(|seen| seen.borrow().clone()), ["1 aborted", "3 aborted"]);
         assert_eq!(runtime.snapshot().tasks[0].in_flight, 0, "cleanup freed the worker");
     }
+}
+
+#[test]
+fn tasks_defined_while_rendering_reach_the_signal_only_after_hydration() {
+    hooks::init_executor();
+    let owner = Owner::new();
+    owner.with(|| {
+        let sim = SimTransport::new(|| Registry::new().method::<Square>());
+        let runtime = provide_task_runtime_with(|| TaskRuntime::simulated(&sim)).expect("client side");
+        let snapshot = use_runtime_snapshot();
+        // Another component defines its task during the same render.
+        runtime.define(TaskConfig::singleton("w").task_id("late")).unwrap();
+        assert_eq!(
+            snapshot.get_untracked(),
+            RuntimeSnapshot::default(),
+            "the first render matches the server's"
+        );
+        hooks::run_effects();
+        assert_eq!(snapshot.get_untracked().tasks.len(), 1, "caught up after hydration");
+    });
 }

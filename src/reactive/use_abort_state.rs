@@ -1,6 +1,9 @@
 //! `use_abort_state`: whether a cancellation key is aborted, as a signal, with the
 //! functions that abort and clear it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
@@ -52,7 +55,13 @@ pub fn use_abort_state(
     if let Some(aborts) = &aborts {
         let watched = key.clone();
         let store = aborts.clone();
+        // Nothing is written before hydration is over (the first effect).
+        let live = Arc::new(AtomicBool::new(false));
+        let gate = live.clone();
         let write_if_changed = move || {
+            if !gate.load(Ordering::Relaxed) {
+                return;
+            }
             let now = store.is_aborted(&watched);
             if is_aborted.get_untracked() != now {
                 set_aborted.set(now);
@@ -60,7 +69,10 @@ pub fn use_abort_state(
         };
         let subscription = SendWrapper::new(aborts.subscribe(write_if_changed.clone()));
         // After hydration, catch up with aborts made before this hook subscribed.
-        Effect::new(move |_| write_if_changed());
+        Effect::new(move |_| {
+            live.store(true, Ordering::Relaxed);
+            write_if_changed();
+        });
         on_cleanup(move || drop(subscription));
     }
     let (abort_key, abort_store) = (key.clone(), aborts.clone());

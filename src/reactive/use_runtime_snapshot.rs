@@ -1,5 +1,8 @@
 //! `use_runtime_snapshot` / `use_task_snapshot`: the runtime's snapshot as signals.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
@@ -32,16 +35,24 @@ use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot};
 pub fn use_runtime_snapshot() -> Signal<RuntimeSnapshot> {
     let (snapshot, set_snapshot) = signal(RuntimeSnapshot::default());
     if let Some(runtime) = use_task_runtime() {
-        let write_if_changed = move |next: &RuntimeSnapshot| {
-            if snapshot.with_untracked(|current| current != next) {
-                set_snapshot.set(next.clone());
+        // Nothing is written until the first effect runs, after hydration: the first
+        // client render must match the server's (empty) snapshot, even if components
+        // define tasks while rendering.
+        let live = Arc::new(AtomicBool::new(false));
+        let write_if_changed = {
+            let live = live.clone();
+            move |next: &RuntimeSnapshot| {
+                if live.load(Ordering::Relaxed) && snapshot.with_untracked(|current| current != next) {
+                    set_snapshot.set(next.clone());
+                }
             }
         };
-        // Not at once: the first render must match the server's (default) snapshot.
         let options = SnapshotOptions::new().emit_immediately(false);
-        let subscription = runtime.subscribe_with_options(write_if_changed, options);
-        // After hydration, catch up with what happened before this hook subscribed.
-        Effect::new(move |_| write_if_changed(&runtime.snapshot()));
+        let subscription = runtime.subscribe_with_options(write_if_changed.clone(), options);
+        Effect::new(move |_| {
+            live.store(true, Ordering::Relaxed);
+            write_if_changed(&runtime.snapshot());
+        });
         let subscription = SendWrapper::new(subscription);
         on_cleanup(move || drop(subscription));
     }

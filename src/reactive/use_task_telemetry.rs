@@ -1,5 +1,8 @@
 //! `use_task_telemetry`: one task's outcome counts and latency percentiles as a signal.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
@@ -33,7 +36,14 @@ pub fn use_task_telemetry(task_id: impl Into<String>) -> Signal<TelemetrySummary
     let (telemetry, set_telemetry) = signal(TelemetrySummary::default());
     if let Some(runtime) = use_task_runtime() {
         let source = runtime.clone();
+        // Nothing is written before hydration is over (the first effect), so the first
+        // client render matches the server's.
+        let live = Arc::new(AtomicBool::new(false));
+        let gate = live.clone();
         let refresh = move || {
+            if !gate.load(Ordering::Relaxed) {
+                return;
+            }
             let Some(task) = source.task(&task_id) else { return };
             let next = task.telemetry();
             if telemetry.with_untracked(|current| *current != next) {
@@ -45,7 +55,10 @@ pub fn use_task_telemetry(task_id: impl Into<String>) -> Signal<TelemetrySummary
         // without changing the snapshot.
         let options = SnapshotOptions::new().emit_immediately(false).only_on_change(false);
         let subscription = runtime.subscribe_with_options(move |_| on_transition(), options);
-        Effect::new(move |_| refresh());
+        Effect::new(move |_| {
+            live.store(true, Ordering::Relaxed);
+            refresh();
+        });
         let subscription = SendWrapper::new(subscription);
         on_cleanup(move || drop(subscription));
     }

@@ -56,7 +56,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <main>
                 <Routes fallback=|| "Not found.">
-                    <Route path=path!("") view=|| view! { <PrimesDemo /> <crate::lab::Lab /> } />
+                    <Route path=path!("") view=|| view! { <PrimesDemo /> <crate::pipeline::Pipeline /> <crate::lab::Lab /> } />
                 </Routes>
             </main>
         </Router>

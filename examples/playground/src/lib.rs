@@ -1,8 +1,10 @@
 //! The leptos_atelier playground: one bundle that is both the app and its workers.
 
 pub mod app;
+pub mod images;
 pub mod jobs;
 pub mod lab;
+pub mod pipeline;
 
 use leptos_atelier::{Registry, serve};
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -18,7 +20,10 @@ pub fn playground_workers() {
     serve(
         Registry::new()
             .method::<jobs::CountPrimes>()
-            .method::<jobs::FlakyCount>(),
+            .method::<jobs::FlakyCount>()
+            .method::<images::Resize>()
+            .method::<images::Analyze>()
+            .method::<images::Enhance>(),
     );
 }
 

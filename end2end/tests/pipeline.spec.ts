@@ -1,0 +1,64 @@
+import { test, expect, type Page } from '@playwright/test';
+
+async function open(page: Page, problems: string[]) {
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  await page.goto('/');
+  await expect(page.locator('#pipeline-run')).toBeEnabled();
+}
+
+async function set(page: Page, id: string, value: number) {
+  await page.locator(id).fill(String(value));
+  await page.locator(id).dispatchEvent('change');
+}
+
+const number = async (page: Page, selector: string) => Number(await page.locator(selector).textContent());
+
+test('pipeline: every image goes through resize, analyze and enhance, and comes out with more contrast', async ({ page }, testInfo) => {
+  const problems: string[] = [];
+  await open(page, problems);
+  await set(page, '#pipeline-images', 6);
+  await set(page, '#pipeline-limit', 3);
+  await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-done')).toHaveText('6', { timeout: 60_000 });
+  await expect(page.locator('img.processed')).toHaveCount(6);
+  for (const card of await page.locator('li.image').all()) {
+    await expect(card).toHaveAttribute('data-stage', 'done');
+    const [lo0, hi0] = (await card.getAttribute('data-before'))!.split('–').map(Number);
+    const [lo1, hi1] = (await card.getAttribute('data-after'))!.split('–').map(Number);
+    expect(hi1 - lo1).toBeGreaterThan(hi0 - lo0);
+    // The browser decoded the BMP the worker made.
+    const width = await card.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth);
+    expect(width).toBe(160);
+  }
+  // The resize pool ran two images at once; the singletons one at a time.
+  expect(await number(page, '#stage-resize .peak')).toBe(2);
+  expect(await number(page, '#stage-analyze .peak')).toBe(1);
+  expect(await number(page, '#stage-enhance .peak')).toBe(1);
+  await expect(page.locator('#stage-resize .status')).toHaveText('idle');
+  // The enhance worker stops after 2 s without work.
+  await expect(page.locator('#stage-enhance .workers')).toHaveText('0/1', { timeout: 10_000 });
+  await page.screenshot({ path: testInfo.outputPath('pipeline.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test('pipeline: an abort stops the run; the rest is counted canceled and nothing more completes', async ({ page }, testInfo) => {
+  const problems: string[] = [];
+  await open(page, problems);
+  await set(page, '#pipeline-images', 24);
+  await set(page, '#pipeline-limit', 2);
+  await page.locator('#pipeline-run').click();
+  await expect.poll(() => number(page, '#pipeline-done'), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
+  await page.locator('#pipeline-abort').click();
+  await expect(page.locator('#pipeline-run')).toBeEnabled({ timeout: 30_000 });
+  const done = await number(page, '#pipeline-done');
+  const canceled = await number(page, '#pipeline-canceled');
+  expect(done + canceled + (await number(page, '#pipeline-failed'))).toBe(24);
+  expect(canceled).toBeGreaterThan(0);
+  await page.waitForTimeout(500);
+  expect(await number(page, '#pipeline-done')).toBe(done);
+  await page.screenshot({ path: testInfo.outputPath('pipeline-abort.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});
