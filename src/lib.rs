@@ -93,7 +93,7 @@ pub use queue::{CallPhase, QueuePolicy};
 pub use reactive::{
     UseAbortStateReturn, UseTaskActionReturn, UseTaskResourceReturn, provide_task_runtime, provide_task_runtime_with,
     use_abort_state, use_runtime_snapshot, use_task_action, use_task_resource, use_task_runtime, use_task_snapshot,
-    use_task_telemetry,
+    use_task_telemetry, use_worker_snapshot,
 };
 pub use runtime::{RuntimeOptions, TaskRuntime};
 pub use snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};

@@ -94,7 +94,7 @@ mod hooks {
     use leptos_atelier::{
         CallOptions, HandlerError, Registry, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime,
         UseAbortStateReturn, UseTaskActionReturn, UseTaskResourceReturn, provide_task_runtime_with, use_abort_state,
-        use_task_action, use_task_resource, use_task_telemetry,
+        use_task_action, use_task_resource, use_task_snapshot, use_task_telemetry, use_worker_snapshot,
     };
 
     thread_local! {
@@ -215,6 +215,48 @@ mod hooks {
             runtime.abort_controller().abort("run");
             settle(&sim);
             assert_eq!(*writes.borrow(), [false, true, false, true]);
+        });
+    }
+
+    #[test]
+    fn task_and_worker_memos_rerun_only_for_their_own_changes() {
+        let (owner, sim, runtime) = setup();
+        owner.with(|| {
+            runtime.define(TaskConfig::singleton("w").task_id("other")).unwrap();
+            let runs = Rc::new(RefCell::new((0, 0, 0)));
+            let (a, b, c) = (runs.clone(), runs.clone(), runs.clone());
+            let task = use_task_snapshot("t");
+            let first = use_worker_snapshot("t", 0);
+            let second = use_worker_snapshot("t", 1);
+            Effect::new(move |_| {
+                let _ = task.get();
+                a.borrow_mut().0 += 1;
+            });
+            Effect::new(move |_| {
+                let _ = first.get();
+                b.borrow_mut().1 += 1;
+            });
+            Effect::new(move |_| {
+                let _ = second.get();
+                c.borrow_mut().2 += 1;
+            });
+            settle(&sim);
+            let start = *runs.borrow();
+            // Work on the other task changes nothing of task "t".
+            let other = runtime.task("other").unwrap().call::<Halve>(4);
+            settle(&sim);
+            assert!(super::common::settled(other).is_ok());
+            assert_eq!(*runs.borrow(), start, "no view of task t re-ran");
+            // One call on "t" goes to worker 0: worker 1's view does not re-run.
+            let call = runtime.task("t").unwrap().call::<Halve>(8);
+            settle(&sim);
+            assert_eq!(super::common::settled(call), Ok(4));
+            let now = *runs.borrow();
+            assert!(
+                now.0 > start.0 && now.1 > start.1,
+                "task t and worker 0 changed: {start:?} -> {now:?}"
+            );
+            assert_eq!(now.2, start.2, "worker 1 did not");
         });
     }
 

@@ -16,7 +16,7 @@ mod use_task_telemetry;
 
 pub use provide_task_runtime::{provide_task_runtime, provide_task_runtime_with, use_task_runtime};
 pub use use_abort_state::{UseAbortStateReturn, use_abort_state};
-pub use use_runtime_snapshot::{use_runtime_snapshot, use_task_snapshot};
+pub use use_runtime_snapshot::{use_runtime_snapshot, use_task_snapshot, use_worker_snapshot};
 pub use use_task_action::{UseTaskActionReturn, use_task_action};
 pub use use_task_resource::{UseTaskResourceReturn, use_task_resource};
 pub use use_task_telemetry::use_task_telemetry;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
 use crate::reactive::use_task_runtime;
-use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot};
+use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, WorkerSnapshot};
 
 /// The provided runtime's snapshot, updated on every queue transition (pushed, not polled).
 ///
@@ -81,4 +81,28 @@ pub fn use_task_snapshot(task_id: impl Into<String>) -> Signal<Option<TaskSnapsh
     let task_id = task_id.into();
     let snapshot = use_runtime_snapshot();
     Memo::new(move |_| snapshot.with(|s| s.task(&task_id).cloned())).into()
+}
+
+/// One worker slot's snapshot (`index` in task `task_id`'s pool), as a memo: a view of
+/// one worker re-runs only when that worker changes, not when its siblings do.
+///
+/// ## Usage
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::use_worker_snapshot;
+///
+/// #[component]
+/// fn WorkerDot(index: usize) -> impl IntoView {
+///     let worker = use_worker_snapshot("resize", index);
+///     view! { <span class:busy=move || worker.get().is_some_and(|w| w.in_flight > 0)></span> }
+/// }
+/// ```
+///
+/// ## Server-Side Rendering
+///
+/// `None` on the server.
+pub fn use_worker_snapshot(task_id: impl Into<String>, index: usize) -> Signal<Option<WorkerSnapshot>> {
+    let task = use_task_snapshot(task_id);
+    Memo::new(move |_| task.with(|t| t.as_ref().and_then(|t| t.workers.get(index).cloned()))).into()
 }

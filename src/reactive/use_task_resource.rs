@@ -78,7 +78,11 @@ where
     // here; the fetch then moves on to the latest input instead of answering.
     let watched = source.clone();
     let on_change = state.clone();
+    let client = runtime.is_some();
     Effect::new(move |seen: Option<()>| {
+        if !client {
+            return;
+        }
         let _ = watched();
         if seen.is_some() {
             on_change.changes.set(on_change.changes.get() + 1);

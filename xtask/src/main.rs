@@ -364,6 +364,19 @@ fn test() -> Result {
 
     // Native: the core on the simulated transport, doctests, the example's logic.
     run(&mut command("cargo", &["test", "--workspace"]))?;
+    // The server half: every hook inert under the `ssr` feature.
+    run(&mut command(
+        "cargo",
+        &[
+            "test",
+            "--package",
+            "leptos_atelier",
+            "--features",
+            "ssr",
+            "--test",
+            "ssr",
+        ],
+    ))?;
 
     // Browser: real Web Workers in headless Chromium.
     let mut wasm = command(
