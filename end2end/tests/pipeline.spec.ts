@@ -62,3 +62,22 @@ test('pipeline: an abort stops the run; the rest is counted canceled and nothing
   await page.screenshot({ path: testInfo.outputPath('pipeline-abort.png'), fullPage: true });
   expect(problems).toEqual([]);
 });
+
+test('pipeline: a rejecting analyze stage sheds what its queue cannot hold, and the rest completes', async ({ page }, testInfo) => {
+  const problems: string[] = [];
+  await open(page, problems);
+  await set(page, '#pipeline-images', 12);
+  await set(page, '#pipeline-limit', 8);
+  await page.locator('#pipeline-analyze-policy').selectOption('reject');
+  await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-run')).toBeEnabled({ timeout: 60_000 });
+  const done = await number(page, '#pipeline-done');
+  const failed = await number(page, '#pipeline-failed');
+  expect(done + failed).toBe(12);
+  expect(failed).toBeGreaterThan(0);
+  expect(done).toBeGreaterThan(0);
+  await expect(page.locator('li.image[data-stage="failed"] .caption').first()).toContainText('failed');
+  await expect(page.locator('#stage-analyze .percentiles')).toContainText('ms');
+  await page.screenshot({ path: testInfo.outputPath('pipeline-reject.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});

@@ -146,8 +146,13 @@ fn PrimesDemo() -> impl IntoView {
     };
 
     view! {
-        <section class="demo">
+        <section class="demo" id="throughput">
             <h1>"leptos_atelier playground"</h1>
+            <nav class="sections">
+                <a href="#throughput">"Throughput"</a>
+                <a href="#pipeline">"Image pipeline"</a>
+                <a href="#lab">"Backpressure · Cancellation · Crash recovery · Latency"</a>
+            </nav>
             <p class="lead">
                 "Each job counts the primes below a bound, by trial division, on a pool of "
                 {POOL_SIZE} " Web Workers running this page's own wasm bundle. "

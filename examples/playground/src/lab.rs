@@ -152,7 +152,7 @@ pub fn Lab() -> impl IntoView {
     };
 
     view! {
-        <section class="lab">
+        <section class="lab" id="lab">
             <h2>"Lab: backpressure, cancellation, crash recovery"</h2>
             <p class="lead">
                 "One task on " {LAB_POOL} " workers, configured here. Every call of a run carries the key "

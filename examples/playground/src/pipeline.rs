@@ -7,8 +7,8 @@ use futures_util::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_atelier::{
-    CallOptions, ParallelLimitOptions, Task, TaskConfig, TaskError, UseAbortStateReturn, parallel_limit_settled,
-    use_abort_state, use_task_runtime, use_task_snapshot,
+    CallOptions, CrashPolicy, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, UseAbortStateReturn,
+    parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot, use_task_telemetry,
 };
 
 use crate::images::{Analyze, Enhance, Image, Resize, base64};
@@ -64,12 +64,7 @@ fn define_stages() -> Option<Stages> {
                 .pool_size(2)
                 .max_queue_depth(4),
         )?,
-        analyze: define(
-            TaskConfig::singleton("playground_workers")
-                .task_id(ANALYZE)
-                .name("Analyze")
-                .max_queue_depth(4),
-        )?,
+        analyze: define(analyze_config(QueuePolicy::Block, CrashPolicy::RestartRequeueInFlight))?,
         enhance: define(
             TaskConfig::singleton("playground_workers")
                 .task_id(ENHANCE)
@@ -78,6 +73,17 @@ fn define_stages() -> Option<Stages> {
                 .idle_timeout(std::time::Duration::from_secs(2)),
         )?,
     })
+}
+
+/// The analyze stage's settings: its queue and crash policies come from the page.
+fn analyze_config(policy: QueuePolicy, crash_policy: CrashPolicy) -> TaskConfig {
+    TaskConfig::singleton("playground_workers")
+        .task_id(ANALYZE)
+        .name("Analyze")
+        .max_queue_depth(2)
+        .queue_policy(policy)
+        .crash_policy(crash_policy)
+        .bootstrap_url(crate::BOOTSTRAP_PATH)
 }
 
 /// Runs image `index` through the three stages, reporting into `items`.
@@ -133,6 +139,8 @@ pub fn Pipeline() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     let image_count = RwSignal::new(6usize);
     let limit = RwSignal::new(3usize);
+    let analyze_policy = RwSignal::new(QueuePolicy::Block);
+    let analyze_crash = RwSignal::new(CrashPolicy::RestartRequeueInFlight);
     let items = RwSignal::new(Vec::<Item>::new());
     let UseAbortStateReturn {
         is_aborted,
@@ -142,10 +150,20 @@ pub fn Pipeline() -> impl IntoView {
     let running = move || items.with(|all| all.iter().any(|i| !matches!(i.stage, "done" | "failed" | "canceled")));
 
     let run = move |_| {
+        let Some(runtime) = use_task_runtime() else { return };
+        // The analyze stage takes the policies chosen in the page.
+        stages.update_value(|stages| {
+            let Some(stages) = stages else { return };
+            stages.analyze.dispose();
+            if let Ok(analyze) = runtime.define(analyze_config(
+                analyze_policy.get_untracked(),
+                analyze_crash.get_untracked(),
+            )) {
+                stages.analyze = analyze;
+            }
+        });
         let Some(stages) = stages.get_value() else { return };
-        let Some(aborts) = use_task_runtime().map(|runtime| runtime.abort_controller()) else {
-            return;
-        };
+        let aborts = runtime.abort_controller();
         clear();
         let count = image_count.get_untracked();
         items.set(vec![Item::queued(); count]);
@@ -189,7 +207,7 @@ pub fn Pipeline() -> impl IntoView {
     };
 
     view! {
-        <section class="pipeline">
+        <section class="pipeline" id="pipeline">
             <h2>"Image pipeline: resize → analyze → enhance"</h2>
             <p class="lead">
                 "Images are drawn in the page, then halved by a pool of two workers, measured by one worker, "
@@ -226,6 +244,48 @@ pub fn Pipeline() -> impl IntoView {
                             }
                         }
                     />
+                </label>
+                <label>
+                    "Analyze queue "
+                    <select
+                        id="pipeline-analyze-policy"
+                        on:change=move |ev| {
+                            analyze_policy
+                                .set(
+                                    match event_target_value(&ev).as_str() {
+                                        "reject" => QueuePolicy::Reject,
+                                        "drop-latest" => QueuePolicy::DropLatest,
+                                        "drop-oldest" => QueuePolicy::DropOldest,
+                                        _ => QueuePolicy::Block,
+                                    },
+                                )
+                        }
+                    >
+                        <option value="block">"block"</option>
+                        <option value="reject">"reject"</option>
+                        <option value="drop-latest">"drop latest"</option>
+                        <option value="drop-oldest">"drop oldest"</option>
+                    </select>
+                </label>
+                <label>
+                    "on crash "
+                    <select
+                        id="pipeline-analyze-crash"
+                        on:change=move |ev| {
+                            analyze_crash
+                                .set(
+                                    match event_target_value(&ev).as_str() {
+                                        "fail-in-flight" => CrashPolicy::RestartFailInFlight,
+                                        "fail-task" => CrashPolicy::FailTask,
+                                        _ => CrashPolicy::RestartRequeueInFlight,
+                                    },
+                                )
+                        }
+                    >
+                        <option value="requeue">"restart, requeue"</option>
+                        <option value="fail-in-flight">"restart, fail in flight"</option>
+                        <option value="fail-task">"fail the task"</option>
+                    </select>
                 </label>
                 <button
                     id="pipeline-run"
@@ -272,6 +332,10 @@ pub fn Pipeline() -> impl IntoView {
 #[component]
 fn StageFlow(task_id: &'static str) -> impl IntoView {
     let snapshot = use_task_snapshot(task_id);
+    let telemetry = use_task_telemetry(task_id);
+    let percentile = move |pick: fn(&leptos_atelier::LatencySummary) -> Option<f64>| {
+        move || telemetry.with(|t| pick(&t.run_time).map_or_else(|| "–".to_string(), |ms| format!("{ms:.0} ms")))
+    };
     let peak = RwSignal::new(0usize);
     Effect::new(move |_| {
         let now = snapshot.with(|s| s.as_ref().map_or(0, |t| t.in_flight));
@@ -313,6 +377,10 @@ fn StageFlow(task_id: &'static str) -> impl IntoView {
                 <dd class="status">{show(|t| format!("{:?}", t.status).to_lowercase())}</dd>
                 <dt>"peak"</dt>
                 <dd class="peak">{move || peak.get().to_string()}</dd>
+                <dt>"run p50 / p95 / p99"</dt>
+                <dd class="percentiles">
+                    {percentile(|l| l.p50_ms)} " / " {percentile(|l| l.p95_ms)} " / " {percentile(|l| l.p99_ms)}
+                </dd>
             </dl>
         </div>
     }
@@ -327,6 +395,7 @@ fn ImageCard(index: usize, item: Item) -> impl IntoView {
             data-stage=item.stage
             data-before=range(item.before)
             data-after=range(item.after)
+            title=item.error.clone().unwrap_or_default()
         >
             {match item.url {
                 Some(url) => view! { <img class="processed" src=url alt=format!("image {index}") /> }.into_any(),
