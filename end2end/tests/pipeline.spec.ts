@@ -38,6 +38,12 @@ test('pipeline: every image goes through resize, analyze and enhance, and comes 
   expect(await number(page, '#stage-analyze .peak')).toBe(1);
   expect(await number(page, '#stage-enhance .peak')).toBe(1);
   await expect(page.locator('#stage-resize .status')).toHaveText('idle');
+  // The event stream: 18 calls (6 images x 3 stages), all succeeded, one trace holding their spans.
+  await expect(page.locator('#events-dispatched')).toHaveText('18');
+  await expect(page.locator('#events-succeeded')).toHaveText('18');
+  await expect(page.locator('tr.trace').first()).toHaveAttribute('data-status', 'ok');
+  await expect(page.locator('tr.trace').first()).toHaveAttribute('data-spans', '18');
+  await expect(page.locator('tr.span')).toHaveCount(6);
   // The enhance worker stops after 2 s without work.
   await expect(page.locator('#stage-enhance .workers')).toHaveText('0/1', { timeout: 10_000 });
   await page.screenshot({ path: testInfo.outputPath('pipeline.png'), fullPage: true });
@@ -80,4 +86,19 @@ test('pipeline: a rejecting analyze stage sheds what its queue cannot hold, and 
   await expect(page.locator('#stage-analyze .percentiles')).toContainText('ms');
   await page.screenshot({ path: testInfo.outputPath('pipeline-reject.png'), fullPage: true });
   expect(problems).toEqual([]);
+});
+
+test('pipeline: "crash next" crashes the analyze worker once; under requeue every image still comes out', async ({ page }, testInfo) => {
+  const problems: string[] = [];
+  await open(page, problems);
+  await set(page, '#pipeline-images', 4);
+  await set(page, '#pipeline-limit', 2);
+  await page.locator('#pipeline-crash-next').check();
+  await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-done')).toHaveText('4', { timeout: 60_000 });
+  await expect(page.locator('#events-crashes')).toHaveText('1');
+  expect(Number(await page.locator('#events-requeued').textContent())).toBeGreaterThanOrEqual(1);
+  await expect(page.locator('#pipeline-crash-next')).not.toBeChecked();
+  await page.screenshot({ path: testInfo.outputPath('pipeline-crash.png'), fullPage: true });
+  expect(problems.filter((p) => !p.includes('crash requested'))).toEqual([]);
 });

@@ -1,10 +1,11 @@
-//! The playground page: run N prime-counting jobs on a pool of workers and watch
-//! the queue move.
+//! The playground page: the throughput demo (N prime counts on a pool, the queue
+//! moving), then the image pipeline and the lab (see `pipeline.rs`, `lab.rs`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_atelier::{
-    ConfigError, Task, TaskConfig, TaskSnapshot, provide_task_runtime, use_task_runtime, use_task_snapshot,
+    ConfigError, RuntimeOptions, SpanMode, Task, TaskConfig, TaskRuntime, TaskSnapshot, provide_task_runtime_with,
+    use_task_runtime, use_task_snapshot,
 };
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
@@ -48,8 +49,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // One runtime for the page (none on the server, where the page renders its empty state).
-    provide_task_runtime();
+    // One runtime for the page (none on the server, where the page renders its empty
+    // state), recording spans and traces for the event panel.
+    provide_task_runtime_with(|| TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::On)));
     view! {
         <Stylesheet id="leptos" href="/pkg/playground.css" />
         <Title text="leptos_atelier playground" />

@@ -88,15 +88,25 @@ pub struct Stats {
     pub mean: f64,
 }
 
-/// Measures an image's luminance.
+/// Measures an image's luminance. With `crash` set, the first attempt panics instead
+/// (the page's "crash next").
 pub struct Analyze;
 
 impl TaskMethod for Analyze {
     const NAME: &'static str = "analyze";
-    type Input = Image;
+    type Input = (Image, bool);
     type Output = Stats;
 
-    async fn run(image: Image, _: TaskContext) -> Result<Stats, HandlerError> {
+    async fn run((image, crash): (Image, bool), cx: TaskContext) -> Result<Stats, HandlerError> {
+        if crash && cx.attempt() == 1 {
+            panic!("crash requested while analyzing");
+        }
+        measure(&image)
+    }
+}
+
+fn measure(image: &Image) -> Result<Stats, HandlerError> {
+    {
         image.check()?;
         let luma: Vec<u8> = image.rgba.chunks_exact(4).map(luminance).collect();
         let (min, max) = luma
@@ -137,7 +147,7 @@ impl TaskMethod for Enhance {
                 *channel = stretched.clamp(0.0, 255.0) as u8;
             }
         }
-        let after = Analyze::run(image.clone(), TaskContext::detached(Default::default())).await?;
+        let after = measure(&image)?;
         Ok(Enhanced {
             bmp: bmp(&image),
             stats: after,
@@ -211,7 +221,7 @@ mod tests {
         let cx = || TaskContext::detached(Default::default());
         let small = futures_lite_block_on(Resize::run(image, cx())).unwrap();
         assert_eq!((small.width, small.height, small.rgba.len()), (32, 16, 32 * 16 * 4));
-        let stats = futures_lite_block_on(Analyze::run(small.clone(), cx())).unwrap();
+        let stats = futures_lite_block_on(Analyze::run((small.clone(), false), cx())).unwrap();
         assert!(stats.min < stats.max);
         let enhanced = futures_lite_block_on(Enhance::run((small, stats), cx())).unwrap();
         let (before, after) = (stats.max - stats.min, enhanced.stats.max - enhanced.stats.min);
@@ -227,7 +237,7 @@ mod tests {
             height: 4,
             rgba: vec![0; 3],
         };
-        let result = futures_lite_block_on(Analyze::run(broken, TaskContext::detached(Default::default())));
+        let result = futures_lite_block_on(Analyze::run((broken, false), TaskContext::detached(Default::default())));
         assert!(result.is_err());
     }
 

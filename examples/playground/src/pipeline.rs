@@ -7,8 +7,9 @@ use futures_util::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_atelier::{
-    CallOptions, CrashPolicy, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, UseAbortStateReturn,
-    parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot, use_task_telemetry,
+    CallOptions, CrashPolicy, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, Trace, TraceEnd,
+    UseAbortStateReturn, parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot,
+    use_task_telemetry,
 };
 
 use crate::images::{Analyze, Enhance, Image, Resize, base64};
@@ -86,8 +87,15 @@ fn analyze_config(policy: QueuePolicy, crash_policy: CrashPolicy) -> TaskConfig 
         .bootstrap_url(crate::BOOTSTRAP_PATH)
 }
 
-/// Runs image `index` through the three stages, reporting into `items`.
-async fn process(stages: Stages, index: usize, items: RwSignal<Vec<Item>>) -> Result<(), TaskError> {
+/// Runs image `index` through the three stages, reporting into `items`; every call's
+/// span joins the run's `trace`. `crash` makes its analyze call crash its worker.
+async fn process(
+    stages: Stages,
+    index: usize,
+    items: RwSignal<Vec<Item>>,
+    trace: Trace,
+    crash: bool,
+) -> Result<(), TaskError> {
     let set = move |change: &dyn Fn(&mut Item)| {
         items.update(|all| {
             if let Some(item) = all.get_mut(index) {
@@ -95,7 +103,7 @@ async fn process(stages: Stages, index: usize, items: RwSignal<Vec<Item>>) -> Re
             }
         })
     };
-    let keyed = || CallOptions::new().key(PIPELINE_KEY);
+    let keyed = || CallOptions::new().key(PIPELINE_KEY).trace(&trace);
     set(&|item| item.stage = "resize");
     let image = Image::generate(index as u32 + 1, SIDE, SIDE);
     let progress = keyed().on_progress(move |fraction| {
@@ -107,7 +115,10 @@ async fn process(stages: Stages, index: usize, items: RwSignal<Vec<Item>>) -> Re
     });
     let small = stages.resize.call_with::<Resize>(image, progress).await?;
     set(&|item| item.stage = "analyze");
-    let stats = stages.analyze.call_with::<Analyze>(small.clone(), keyed()).await?;
+    let stats = stages
+        .analyze
+        .call_with::<Analyze>((small.clone(), crash), keyed())
+        .await?;
     set(&|item| {
         item.stage = "enhance";
         item.before = Some((stats.min, stats.max));
@@ -141,6 +152,8 @@ pub fn Pipeline() -> impl IntoView {
     let limit = RwSignal::new(3usize);
     let analyze_policy = RwSignal::new(QueuePolicy::Block);
     let analyze_crash = RwSignal::new(CrashPolicy::RestartRequeueInFlight);
+    let crash_next = RwSignal::new(false);
+    let runs = StoredValue::new(0u32);
     let items = RwSignal::new(Vec::<Item>::new());
     let UseAbortStateReturn {
         is_aborted,
@@ -167,18 +180,30 @@ pub fn Pipeline() -> impl IntoView {
         clear();
         let count = image_count.get_untracked();
         items.set(vec![Item::queued(); count]);
-        let options = ParallelLimitOptions::new().keyed(aborts, |_: &usize| Some(PIPELINE_KEY.to_string()));
+        // The first image's analyze call crashes its worker, if armed.
+        let crash_first = crash_next.get_untracked();
+        crash_next.set(false);
+        runs.update_value(|n| *n += 1);
+        let trace = runtime.create_trace(Some(&format!("run-{}", runs.get_value())));
+        let options = ParallelLimitOptions::new().keyed(aborts.clone(), |_: &usize| Some(PIPELINE_KEY.to_string()));
+        let spans = trace.clone();
         let Ok(stream) = parallel_limit_settled(
             0..count,
             limit.get_untracked(),
-            move |index| process(stages.clone(), index, items),
+            move |index| process(stages.clone(), index, items, spans.clone(), crash_first && index == 0),
             options,
         ) else {
             return;
         };
         spawn_local(async move {
             let mut stream = std::pin::pin!(stream);
+            let mut failure = None;
             while let Some(settled) = stream.next().await {
+                if let Err(error) = &settled.outcome
+                    && !matches!(error, TaskError::Aborted { .. })
+                {
+                    failure.get_or_insert_with(|| error.clone());
+                }
                 if let Err(error) = settled.outcome {
                     let canceled = matches!(error, TaskError::Aborted { .. });
                     items.update(|all| {
@@ -194,6 +219,11 @@ pub fn Pipeline() -> impl IntoView {
                 for item in all.iter_mut().filter(|i| i.stage == "queued") {
                     item.stage = "canceled";
                 }
+            });
+            trace.end(match failure {
+                Some(error) => TraceEnd::from_error(&error),
+                None if aborts.is_aborted(PIPELINE_KEY) => TraceEnd::canceled(),
+                None => TraceEnd::ok(),
             });
         });
     };
@@ -287,6 +317,15 @@ pub fn Pipeline() -> impl IntoView {
                         <option value="fail-task">"fail the task"</option>
                     </select>
                 </label>
+                <label>
+                    <input
+                        id="pipeline-crash-next"
+                        type="checkbox"
+                        prop:checked=move || crash_next.get()
+                        on:change=move |ev| crash_next.set(event_target_checked(&ev))
+                    />
+                    " crash next analyze"
+                </label>
                 <button
                     id="pipeline-run"
                     class="primary"
@@ -313,6 +352,7 @@ pub fn Pipeline() -> impl IntoView {
                 <StageFlow task_id=ANALYZE />
                 <StageFlow task_id=ENHANCE />
             </div>
+            <crate::events::EventPanel />
             <ul class="images">
                 {move || {
                     items
