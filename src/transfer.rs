@@ -27,6 +27,9 @@ use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use wasm_bindgen::{JsCast, JsValue};
 
+#[cfg(doc)]
+use crate::TaskError;
+
 /// The JS objects that travel beside a frame, in the order their [`Transfer`]s were encoded.
 pub(crate) type Attachments = Vec<JsValue>;
 
@@ -39,7 +42,18 @@ thread_local! {
 
 /// A JS object (`T` is e.g. `js_sys::ArrayBuffer`, `web_sys::ImageBitmap`,
 /// `web_sys::OffscreenCanvas`, `web_sys::MessagePort`) that a payload moves to the
-/// other side instead of copying (see the [module docs](self)).
+/// other side instead of copying.
+///
+/// Put it anywhere inside a method's input or output. While the payload is encoded,
+/// each `Transfer` leaves its object in a side list and writes only its position; the
+/// list travels in the same `postMessage`, as its transfer list, and decoding puts each
+/// object back in place. Encoding or decoding a `Transfer` outside a call is an error.
+///
+/// Transfer is a move: the sender's object is detached once posted, so a call that
+/// carries transferred objects is never sent twice. If its worker crashes under
+/// [`CrashPolicy::RestartRequeueInFlight`](crate::CrashPolicy::RestartRequeueInFlight)
+/// (or is stopped), the call fails with [`TaskError::TransferLost`] instead of being
+/// resent with detached objects. Plain bytes have no such limit.
 ///
 /// ```no_run
 /// use js_sys::ArrayBuffer;

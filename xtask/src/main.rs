@@ -362,6 +362,15 @@ fn test() -> Result {
         ],
     ))?;
 
+    // Rustdoc: no broken links, for both targets.
+    for target in [None, Some("wasm32-unknown-unknown")] {
+        let mut args = vec!["doc", "--no-deps", "--package", "leptos_atelier"];
+        args.extend(target.iter().flat_map(|t| ["--target", *t]));
+        let mut doc = command("cargo", &args);
+        doc.env("RUSTDOCFLAGS", "-D warnings");
+        run(&mut doc)?;
+    }
+
     // Native: the core on the simulated transport, doctests, the example's logic.
     run(&mut command("cargo", &["test", "--workspace"]))?;
     // The server half: every hook inert under the `ssr` feature.
