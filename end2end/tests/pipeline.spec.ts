@@ -74,6 +74,7 @@ test('pipeline: a rejecting analyze stage sheds what its queue cannot hold, and 
   await open(page, problems);
   await set(page, '#pipeline-images', 12);
   await set(page, '#pipeline-limit', 8);
+  await set(page, '#pipeline-analyze-depth', 1);
   await page.locator('#pipeline-analyze-policy').selectOption('reject');
   await page.locator('#pipeline-run').click();
   await expect(page.locator('#pipeline-run')).toBeEnabled({ timeout: 60_000 });

@@ -65,7 +65,11 @@ fn define_stages() -> Option<Stages> {
                 .pool_size(2)
                 .max_queue_depth(4),
         )?,
-        analyze: define(analyze_config(QueuePolicy::Block, CrashPolicy::RestartRequeueInFlight))?,
+        analyze: define(analyze_config(
+            2,
+            QueuePolicy::Block,
+            CrashPolicy::RestartRequeueInFlight,
+        ))?,
         enhance: define(
             TaskConfig::singleton("playground_workers")
                 .task_id(ENHANCE)
@@ -77,11 +81,11 @@ fn define_stages() -> Option<Stages> {
 }
 
 /// The analyze stage's settings: its queue and crash policies come from the page.
-fn analyze_config(policy: QueuePolicy, crash_policy: CrashPolicy) -> TaskConfig {
+fn analyze_config(depth: usize, policy: QueuePolicy, crash_policy: CrashPolicy) -> TaskConfig {
     TaskConfig::singleton("playground_workers")
         .task_id(ANALYZE)
         .name("Analyze")
-        .max_queue_depth(2)
+        .max_queue_depth(depth)
         .queue_policy(policy)
         .crash_policy(crash_policy)
         .bootstrap_url(crate::BOOTSTRAP_PATH)
@@ -150,6 +154,7 @@ pub fn Pipeline() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     let image_count = RwSignal::new(6usize);
     let limit = RwSignal::new(3usize);
+    let analyze_depth = RwSignal::new(2usize);
     let analyze_policy = RwSignal::new(QueuePolicy::Block);
     let analyze_crash = RwSignal::new(CrashPolicy::RestartRequeueInFlight);
     let crash_next = RwSignal::new(false);
@@ -168,10 +173,12 @@ pub fn Pipeline() -> impl IntoView {
         stages.update_value(|stages| {
             let Some(stages) = stages else { return };
             stages.analyze.dispose();
-            if let Ok(analyze) = runtime.define(analyze_config(
+            let config = analyze_config(
+                analyze_depth.get_untracked(),
                 analyze_policy.get_untracked(),
                 analyze_crash.get_untracked(),
-            )) {
+            );
+            if let Ok(analyze) = runtime.define(config) {
                 stages.analyze = analyze;
             }
         });
@@ -276,7 +283,22 @@ pub fn Pipeline() -> impl IntoView {
                     />
                 </label>
                 <label>
-                    "Analyze queue "
+                    "Analyze depth "
+                    <input
+                        id="pipeline-analyze-depth"
+                        type="number"
+                        min="0"
+                        max="64"
+                        prop:value=move || analyze_depth.get().to_string()
+                        on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
+                                analyze_depth.set(n.min(64));
+                            }
+                        }
+                    />
+                </label>
+                <label>
+                    "policy "
                     <select
                         id="pipeline-analyze-policy"
                         on:change=move |ev| {
