@@ -128,20 +128,34 @@ impl Drop for WebLink {
     }
 }
 
-/// Posts a frame with `post` (a `postMessage(message, transfer)` of either side),
-/// moving its buffer and `attachments` to the other side: a bare `Uint8Array`, or
-/// `[bytes, ...attachments]` when there are attachments.
+/// Frames up to this size travel as strings (see [`post_frame`]).
+const TEXT_FRAME_MAX: usize = 1024;
+
+/// Posts a frame with `post` (a `postMessage(message, transfer)` of either side).
+///
+/// A small frame travels as a string of one character per byte: Chromium posts short
+/// strings about 1.5× faster than typed arrays (measured side by side with plain JS:
+/// 89k vs 59k messages/s), and most frames (envelopes, small inputs and outputs) are a
+/// few dozen bytes. A larger frame moves its buffer as a `Uint8Array`. With
+/// attachments the message is `[frame, ...attachments]`, the attachments transferred.
 pub(crate) fn post_frame(
     post: impl Fn(&JsValue, &Array) -> Result<(), JsValue>,
     frame: &[u8],
     attachments: &[JsValue],
 ) -> Result<(), String> {
-    let bytes = Uint8Array::from(frame);
-    let transfer = Array::of1(&bytes.buffer());
+    let transfer = Array::new();
+    let body: JsValue = if frame.len() <= TEXT_FRAME_MAX {
+        let units: Vec<u16> = frame.iter().map(|&byte| u16::from(byte)).collect();
+        js_sys::JsString::from_char_code(&units).into()
+    } else {
+        let bytes = Uint8Array::from(frame);
+        transfer.push(&bytes.buffer());
+        bytes.into()
+    };
     if attachments.is_empty() {
-        return post(&bytes, &transfer).map_err(describe);
+        return post(&body, &transfer).map_err(describe);
     }
-    let message = Array::of1(&bytes);
+    let message = Array::of1(&body);
     for attachment in attachments {
         message.push(attachment);
         transfer.push(attachment);
@@ -152,12 +166,20 @@ pub(crate) fn post_frame(
 /// Splits a runtime message into its frame and attachments (see [`post_frame`]);
 /// `None` if it is neither shape.
 pub(crate) fn unpack_frame(data: &JsValue) -> Option<(Vec<u8>, Vec<JsValue>)> {
-    if let Some(bytes) = data.dyn_ref::<Uint8Array>() {
-        return Some((bytes.to_vec(), Vec::new()));
+    if let Some(parts) = data.dyn_ref::<Array>() {
+        let frame = frame_bytes(&parts.get(0))?;
+        return Some((frame, parts.iter().skip(1).collect()));
     }
-    let parts = data.dyn_ref::<Array>()?;
-    let bytes = parts.get(0).dyn_into::<Uint8Array>().ok()?;
-    Some((bytes.to_vec(), parts.iter().skip(1).collect()))
+    frame_bytes(data).map(|frame| (frame, Vec::new()))
+}
+
+/// The bytes of a frame body: a string of one character per byte, or a `Uint8Array`.
+fn frame_bytes(body: &JsValue) -> Option<Vec<u8>> {
+    if let Some(text) = body.as_string() {
+        // Anything above U+00FF is not a frame.
+        return text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+    }
+    body.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
 }
 
 /// Sorts a message from the runtime port into frames, bootstrap reports and garbage.
