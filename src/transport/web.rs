@@ -3,8 +3,9 @@
 //! Each worker is created from the bootstrap script (a `blob:` URL, or the app's own
 //! URL), and receives the compiled `WebAssembly.Module` of this bundle (so it neither
 //! downloads nor compiles the wasm again). All runtime traffic uses the worker's own
-//! message channel (a dedicated `MessagePort` halves Chromium's message rate). Frames
-//! are `Uint8Array`s whose buffers are transferred, not copied.
+//! message channel (a dedicated `MessagePort` halves Chromium's message rate). Small
+//! frames travel as strings, large ones as `Uint8Array`s whose buffers are
+//! transferred (see [`post_frame`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
