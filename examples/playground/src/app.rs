@@ -11,6 +11,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::controls::{NumberInput, Stat};
 use crate::jobs::{CountPrimes, PrimeCount};
 
 /// The id of the prime-counting task.
@@ -162,21 +163,7 @@ fn PrimesDemo() -> impl IntoView {
             </p>
             {definition_error.map(|e| view! { <p class="error" id="definition-error">{e}</p> })}
             <div class="controls">
-                <label>
-                    "Jobs "
-                    <input
-                        id="jobs"
-                        type="number"
-                        min="1"
-                        max=MAX_JOBS.to_string()
-                        prop:value=move || job_count.get().to_string()
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                job_count.set(n.clamp(1, MAX_JOBS));
-                            }
-                        }
-                    />
-                </label>
+                <NumberInput id="jobs" label="Jobs" value=job_count min=1 max=MAX_JOBS />
                 <button id="run" disabled=move || !hydrated.get() || running() on:click=run>
                     "Run"
                 </button>
@@ -254,17 +241,5 @@ fn JobRow(job: Job) -> impl IntoView {
             <td class="count">{count_cell}</td>
             <td class="served-by">{worker_cell}</td>
         </tr>
-    }
-}
-
-#[component]
-fn Stat(id: &'static str, label: &'static str, value: Signal<String>) -> impl IntoView {
-    view! {
-        <div class="stat">
-            <span class="label">{label}</span>
-            <span class="value" id=id>
-                {value}
-            </span>
-        </div>
     }
 }

@@ -10,6 +10,7 @@ use leptos_atelier::{
 };
 use send_wrapper::SendWrapper;
 
+use crate::controls::{CrashPolicySelect, NumberInput, QueuePolicySelect, Stat, Toggle};
 use crate::jobs::{FlakyCount, FlakyJob};
 
 /// The lab task's id.
@@ -159,87 +160,11 @@ pub fn Lab() -> impl IntoView {
                 <code>{LAB_KEY}</code> ", so one abort stops the run."
             </p>
             <div class="controls wrap">
-                <label>
-                    "Jobs "
-                    <input
-                        id="lab-jobs"
-                        type="number"
-                        min="1"
-                        max="64"
-                        prop:value=move || job_count.get().to_string()
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                job_count.set(n.clamp(1, 64));
-                            }
-                        }
-                    />
-                </label>
-                <label>
-                    "Queue depth "
-                    <input
-                        id="lab-depth"
-                        type="number"
-                        min="0"
-                        max="64"
-                        prop:value=move || depth.get().to_string()
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                depth.set(n.min(64));
-                            }
-                        }
-                    />
-                </label>
-                <label>
-                    "Policy "
-                    <select
-                        id="lab-policy"
-                        on:change=move |ev| {
-                            policy
-                                .set(
-                                    match event_target_value(&ev).as_str() {
-                                        "reject" => QueuePolicy::Reject,
-                                        "drop-latest" => QueuePolicy::DropLatest,
-                                        "drop-oldest" => QueuePolicy::DropOldest,
-                                        _ => QueuePolicy::Block,
-                                    },
-                                )
-                        }
-                    >
-                        <option value="block">"block"</option>
-                        <option value="reject">"reject"</option>
-                        <option value="drop-latest">"drop latest"</option>
-                        <option value="drop-oldest">"drop oldest"</option>
-                    </select>
-                </label>
-                <label>
-                    "On crash "
-                    <select
-                        id="lab-crash-policy"
-                        on:change=move |ev| {
-                            crash_policy
-                                .set(
-                                    match event_target_value(&ev).as_str() {
-                                        "fail-in-flight" => CrashPolicy::RestartFailInFlight,
-                                        "fail-task" => CrashPolicy::FailTask,
-                                        _ => CrashPolicy::RestartRequeueInFlight,
-                                    },
-                                )
-                        }
-                    >
-                        <option value="requeue">"restart, requeue"</option>
-                        <option value="fail-in-flight">"restart, fail in flight"</option>
-                        <option value="fail-task">"fail the task"</option>
-                    </select>
-                </label>
-                <label>
-                    <input
-                        id="lab-crash-next"
-                        type="checkbox"
-                        prop:checked=move || crash_next.get()
-                        on:change=move |ev| crash_next.set(event_target_checked(&ev))
-                    />
-                    " crash next"
-                </label>
+                <NumberInput id="lab-jobs" label="Jobs" value=job_count min=1 max=64 />
+                <NumberInput id="lab-depth" label="Queue depth" value=depth min=0 max=64 />
+                <QueuePolicySelect id="lab-policy" label="Policy" value=policy />
+                <CrashPolicySelect id="lab-crash-policy" label="On crash" value=crash_policy />
+                <Toggle id="lab-crash-next" label="crash next" value=crash_next />
                 <button
                     id="lab-run"
                     class="primary"
@@ -257,12 +182,12 @@ pub fn Lab() -> impl IntoView {
                 </button>
             </div>
             <div class="stats">
-                <Counter id="lab-completed" label="Completed" value=tally(|o| matches!(o, Outcome::Done(_))) />
-                <Counter id="lab-canceled" label="Canceled" value=tally(|o| matches!(o, Outcome::Canceled)) />
-                <Counter id="lab-rejected" label="Rejected" value=tally(|o| matches!(o, Outcome::Rejected)) />
-                <Counter id="lab-failed" label="Failed" value=tally(|o| matches!(o, Outcome::Failed(_))) />
-                <Counter id="lab-crashes" label="Crashes" value=Signal::derive(move || crashes.get().to_string()) />
-                <Counter
+                <Stat id="lab-completed" label="Completed" value=tally(|o| matches!(o, Outcome::Done(_))) />
+                <Stat id="lab-canceled" label="Canceled" value=tally(|o| matches!(o, Outcome::Canceled)) />
+                <Stat id="lab-rejected" label="Rejected" value=tally(|o| matches!(o, Outcome::Rejected)) />
+                <Stat id="lab-failed" label="Failed" value=tally(|o| matches!(o, Outcome::Failed(_))) />
+                <Stat id="lab-crashes" label="Crashes" value=Signal::derive(move || crashes.get().to_string()) />
+                <Stat
                     id="lab-requeued"
                     label="Requeued"
                     value=Signal::derive(move || requeued.get().to_string())
@@ -283,18 +208,6 @@ pub fn Lab() -> impl IntoView {
             {move || last_error().map(|e| view! { <p class="error" id="lab-error">{e}</p> })}
             <Latency telemetry />
         </section>
-    }
-}
-
-#[component]
-fn Counter(id: &'static str, label: &'static str, value: Signal<String>) -> impl IntoView {
-    view! {
-        <div class="stat">
-            <span class="label">{label}</span>
-            <span class="value" id=id>
-                {value}
-            </span>
-        </div>
     }
 }
 

@@ -1,6 +1,7 @@
 //! The leptos_atelier playground: one bundle that is both the app and its workers.
 
 pub mod app;
+pub mod controls;
 pub mod events;
 pub mod images;
 pub mod jobs;

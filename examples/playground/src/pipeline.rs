@@ -12,6 +12,7 @@ use leptos_atelier::{
     use_task_telemetry,
 };
 
+use crate::controls::{CrashPolicySelect, NumberInput, QueuePolicySelect, Toggle};
 use crate::images::{Analyze, Enhance, Image, Resize, base64};
 
 pub const RESIZE: &str = "resize";
@@ -252,102 +253,12 @@ pub fn Pipeline() -> impl IntoView {
                 "pipeline at once (parallel_limit); every call carries the key " <code>{PIPELINE_KEY}</code> "."
             </p>
             <div class="controls wrap">
-                <label>
-                    "Images "
-                    <input
-                        id="pipeline-images"
-                        type="number"
-                        min="1"
-                        max="24"
-                        prop:value=move || image_count.get().to_string()
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                image_count.set(n.clamp(1, 24));
-                            }
-                        }
-                    />
-                </label>
-                <label>
-                    "Limit "
-                    <input
-                        id="pipeline-limit"
-                        type="number"
-                        min="1"
-                        max="8"
-                        prop:value=move || limit.get().to_string()
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                limit.set(n.clamp(1, 8));
-                            }
-                        }
-                    />
-                </label>
-                <label>
-                    "Analyze depth "
-                    <input
-                        id="pipeline-analyze-depth"
-                        type="number"
-                        min="0"
-                        max="64"
-                        prop:value=move || analyze_depth.get().to_string()
-                        on:change=move |ev| {
-                            if let Ok(n) = event_target_value(&ev).parse::<usize>() {
-                                analyze_depth.set(n.min(64));
-                            }
-                        }
-                    />
-                </label>
-                <label>
-                    "policy "
-                    <select
-                        id="pipeline-analyze-policy"
-                        on:change=move |ev| {
-                            analyze_policy
-                                .set(
-                                    match event_target_value(&ev).as_str() {
-                                        "reject" => QueuePolicy::Reject,
-                                        "drop-latest" => QueuePolicy::DropLatest,
-                                        "drop-oldest" => QueuePolicy::DropOldest,
-                                        _ => QueuePolicy::Block,
-                                    },
-                                )
-                        }
-                    >
-                        <option value="block">"block"</option>
-                        <option value="reject">"reject"</option>
-                        <option value="drop-latest">"drop latest"</option>
-                        <option value="drop-oldest">"drop oldest"</option>
-                    </select>
-                </label>
-                <label>
-                    "on crash "
-                    <select
-                        id="pipeline-analyze-crash"
-                        on:change=move |ev| {
-                            analyze_crash
-                                .set(
-                                    match event_target_value(&ev).as_str() {
-                                        "fail-in-flight" => CrashPolicy::RestartFailInFlight,
-                                        "fail-task" => CrashPolicy::FailTask,
-                                        _ => CrashPolicy::RestartRequeueInFlight,
-                                    },
-                                )
-                        }
-                    >
-                        <option value="requeue">"restart, requeue"</option>
-                        <option value="fail-in-flight">"restart, fail in flight"</option>
-                        <option value="fail-task">"fail the task"</option>
-                    </select>
-                </label>
-                <label>
-                    <input
-                        id="pipeline-crash-next"
-                        type="checkbox"
-                        prop:checked=move || crash_next.get()
-                        on:change=move |ev| crash_next.set(event_target_checked(&ev))
-                    />
-                    " crash next analyze"
-                </label>
+                <NumberInput id="pipeline-images" label="Images" value=image_count min=1 max=24 />
+                <NumberInput id="pipeline-limit" label="Limit" value=limit min=1 max=8 />
+                <NumberInput id="pipeline-analyze-depth" label="Analyze depth" value=analyze_depth min=0 max=64 />
+                <QueuePolicySelect id="pipeline-analyze-policy" label="policy" value=analyze_policy />
+                <CrashPolicySelect id="pipeline-analyze-crash" label="on crash" value=analyze_crash />
+                <Toggle id="pipeline-crash-next" label="crash next analyze" value=crash_next />
                 <button
                     id="pipeline-run"
                     class="primary"
