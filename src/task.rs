@@ -217,6 +217,26 @@ impl Task {
         self.executor.telemetry()
     }
 
+    /// A number that grows whenever [`telemetry`](Self::telemetry) would answer something
+    /// new: compare it to skip rebuilding an unchanged summary.
+    ///
+    /// ```
+    /// use leptos_atelier::{TaskConfig, TaskRuntime};
+    ///
+    /// let task = TaskRuntime::new().define(TaskConfig::singleton("app_workers")).unwrap();
+    /// let before = task.telemetry_version();
+    /// let _ = task.snapshot();
+    /// assert_eq!(task.telemetry_version(), before);
+    /// ```
+    pub fn telemetry_version(&self) -> u64 {
+        self.executor.telemetry_version()
+    }
+
+    /// Tells this task apart from another defined later with the same id.
+    pub(crate) fn identity(&self) -> u64 {
+        self.executor.identity()
+    }
+
     /// This task's current snapshot.
     pub fn snapshot(&self) -> TaskSnapshot {
         self.executor.snapshot()

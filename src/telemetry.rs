@@ -60,6 +60,11 @@ impl LatencyHistogram {
         }
     }
 
+    /// How many latencies were recorded.
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
     /// Count, mean, extremes and p50/p90/p95/p99.
     pub(crate) fn summary(&self) -> LatencySummary {
         if self.count == 0 {

@@ -28,9 +28,14 @@ fn outcomes_are_counted_by_kind() {
     sim.run_until_idle();
     let results: Vec<_> = calls.into_iter().map(settled).collect();
     assert!(results[0].is_ok() && results[1].is_err() && results[2].is_err());
+    let version = task.telemetry_version();
     let failing = task.call::<Check>(false);
     sim.run_until_idle();
     assert!(settled(failing).is_err());
+    assert!(task.telemetry_version() > version, "a new outcome moves the version");
+    let unchanged = task.telemetry_version();
+    let _ = task.snapshot();
+    assert_eq!(task.telemetry_version(), unchanged);
     let telemetry = task.telemetry();
     assert_eq!(
         (

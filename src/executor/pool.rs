@@ -267,6 +267,11 @@ impl Executor {
         self.transition(State::stop_workers);
     }
 
+    /// Tells executors apart, even two tasks defined one after another with one id.
+    pub(crate) fn identity(&self) -> u64 {
+        Rc::as_ptr(&self.state) as usize as u64
+    }
+
     pub(crate) fn task_id(&self) -> String {
         self.state.borrow().task_id.clone()
     }
@@ -277,6 +282,12 @@ impl Executor {
 
     pub(crate) fn telemetry(&self) -> TelemetrySummary {
         self.state.borrow().telemetry.summary()
+    }
+
+    /// Grows whenever the telemetry changes (every count and every latency recorded),
+    /// so a watcher can skip building a summary that would be the same.
+    pub(crate) fn telemetry_version(&self) -> u64 {
+        self.state.borrow().telemetry.version()
     }
 
     /// Admits a call and dispatches whatever can run now. An abort of `signal`, or the
@@ -1016,6 +1027,10 @@ impl TaskTelemetry {
             Outcome::Canceled => self.canceled += 1,
             Outcome::Rejected => self.rejected += 1,
         }
+    }
+
+    fn version(&self) -> u64 {
+        self.succeeded + self.failed + self.canceled + self.rejected + self.run_time.count() + self.queue_wait.count()
     }
 
     fn summary(&self) -> TelemetrySummary {

@@ -40,11 +40,21 @@ pub fn use_task_telemetry(task_id: impl Into<String>) -> Signal<TelemetrySummary
         // client render matches the server's.
         let live = Arc::new(AtomicBool::new(false));
         let gate = live.clone();
+        // The (task, version) last summarized: a transition of another task, or one that
+        // recorded nothing, costs a comparison instead of a summary.
+        let seen = Arc::new(std::sync::Mutex::new(None::<(u64, u64)>));
         let refresh = move || {
             if !gate.load(Ordering::Relaxed) {
                 return;
             }
             let Some(task) = source.task(&task_id) else { return };
+            let key = (task.identity(), task.telemetry_version());
+            if let Ok(mut seen) = seen.lock() {
+                if *seen == Some(key) {
+                    return;
+                }
+                *seen = Some(key);
+            }
             let next = task.telemetry();
             if telemetry.with_untracked(|current| *current != next) {
                 set_telemetry.set(next);
