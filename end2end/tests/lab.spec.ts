@@ -42,7 +42,11 @@ async function finished(page: Page, jobs: number) {
 test('backpressure: under reject, a shallow queue sheds calls and the counts add up', async ({ page }, testInfo) => {
   const problems: string[] = [];
   await open(page, problems);
-  await configure(page, { jobs: 12, depth: 2, policy: 'reject' });
+  // The scenario preset sets the controls.
+  await page.locator('#preset-backpressure').click();
+  await expect(page.locator('#lab-jobs')).toHaveValue('12');
+  await expect(page.locator('#lab-depth')).toHaveValue('2');
+  await expect(page.locator('#lab-policy')).toHaveValue('reject');
   await page.locator('#lab-run').click();
   const c = await finished(page, 12);
   // 2 run, 2 wait in the queue, the other 8 are refused at once.
@@ -75,8 +79,9 @@ test('cancellation: aborting mid-run stops further completions and counts the ca
 test('crash recovery: "crash next" under requeue completes every job and counts the crash', async ({ page }, testInfo) => {
   const problems: string[] = [];
   await open(page, problems);
-  await configure(page, { jobs: 8, depth: 8, policy: 'block', crash: 'requeue' });
-  await page.locator('#lab-crash-next').check();
+  await page.locator('#preset-crash').click();
+  await expect(page.locator('#lab-crash-policy')).toHaveValue('requeue');
+  await expect(page.locator('#lab-crash-next')).toBeChecked();
   await page.locator('#lab-run').click();
   const c = await finished(page, 8);
   expect(c.completed).toBe(8);

@@ -53,6 +53,14 @@ pub fn QueuePolicySelect(id: &'static str, label: &'static str, value: RwSignal<
             {label} " "
             <select
                 id=id
+                prop:value=move || {
+                    match value.get() {
+                        QueuePolicy::Reject => "reject",
+                        QueuePolicy::DropLatest => "drop-latest",
+                        QueuePolicy::DropOldest => "drop-oldest",
+                        _ => "block",
+                    }
+                }
                 on:change=move |ev| {
                     value
                         .set(
@@ -82,6 +90,13 @@ pub fn CrashPolicySelect(id: &'static str, label: &'static str, value: RwSignal<
             {label} " "
             <select
                 id=id
+                prop:value=move || {
+                    match value.get() {
+                        CrashPolicy::RestartFailInFlight => "fail-in-flight",
+                        CrashPolicy::FailTask => "fail-task",
+                        _ => "requeue",
+                    }
+                }
                 on:change=move |ev| {
                     value
                         .set(

@@ -87,6 +87,14 @@ pub fn Lab() -> impl IntoView {
     });
 
     let running = move || outcomes.with(|all| all.iter().any(Option::is_none));
+    // Each scenario's starting point, as in Atelier's demo tabs.
+    let preset = move |jobs: usize, queue_depth: usize, queue: QueuePolicy, crash: CrashPolicy, crash_first: bool| {
+        job_count.set(jobs);
+        depth.set(queue_depth);
+        policy.set(queue);
+        crash_policy.set(crash);
+        crash_next.set(crash_first);
+    };
     let run = move |_| {
         clear();
         let count = job_count.get_untracked();
@@ -159,6 +167,27 @@ pub fn Lab() -> impl IntoView {
                 "One task on " {LAB_POOL} " workers, configured here. Every call of a run carries the key "
                 <code>{LAB_KEY}</code> ", so one abort stops the run."
             </p>
+            <nav class="presets">
+                "Scenarios: "
+                <button
+                    id="preset-backpressure"
+                    on:click=move |_| preset(12, 2, QueuePolicy::Reject, CrashPolicy::RestartRequeueInFlight, false)
+                >
+                    "Backpressure"
+                </button>
+                <button
+                    id="preset-cancellation"
+                    on:click=move |_| preset(24, 24, QueuePolicy::Block, CrashPolicy::RestartRequeueInFlight, false)
+                >
+                    "Cancellation"
+                </button>
+                <button
+                    id="preset-crash"
+                    on:click=move |_| preset(8, 8, QueuePolicy::Block, CrashPolicy::RestartRequeueInFlight, true)
+                >
+                    "Crash recovery"
+                </button>
+            </nav>
             <div class="controls wrap">
                 <NumberInput id="lab-jobs" label="Jobs" value=job_count min=1 max=64 />
                 <NumberInput id="lab-depth" label="Queue depth" value=depth min=0 max=64 />
