@@ -398,6 +398,8 @@ fn test() -> Result {
             "wasm32-unknown-unknown",
             "--test",
             "web",
+            "--test",
+            "csr",
         ],
     );
     // The suite takes seconds; the generous limit only keeps a slow CI machine from

@@ -1,0 +1,89 @@
+//! The Leptos hooks in a client-side-rendered app (no server, no hydration), in
+//! headless Chromium with real workers: a task resource renders its result, and a
+//! change of its source recounts.
+
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use leptos_atelier::{
+    HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, UseTaskResourceReturn, provide_task_runtime, serve,
+    use_task_resource, use_task_snapshot,
+};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Squares its input.
+struct Square;
+impl TaskMethod for Square {
+    const NAME: &'static str = "square";
+    type Input = u32;
+    type Output = u32;
+    async fn run(n: u32, _: TaskContext) -> Result<u32, HandlerError> {
+        Ok(n * n)
+    }
+}
+
+#[wasm_bindgen]
+pub fn csr_workers() {
+    serve(Registry::new().method::<Square>());
+}
+
+/// Resolves after `ms` milliseconds.
+async fn sleep(ms: f64) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+        let _ = set_timeout
+            .unchecked_into::<js_sys::Function>()
+            .call2(&JsValue::NULL, &resolve, &ms.into());
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The text of the element with this id, once it equals `expected` (10 s at most).
+async fn text_becomes(id: &str, expected: &str) -> String {
+    let document = js_sys::Reflect::get(&js_sys::global(), &"document".into()).unwrap();
+    let find: js_sys::Function = js_sys::Reflect::get(&document, &"getElementById".into())
+        .unwrap()
+        .unchecked_into();
+    let mut last = String::new();
+    for _ in 0..1_000 {
+        let element = find.call1(&document, &id.into()).unwrap();
+        if !element.is_null() {
+            last = js_sys::Reflect::get(&element, &"textContent".into())
+                .unwrap()
+                .as_string()
+                .unwrap_or_default();
+            if last == expected {
+                return last;
+            }
+        }
+        sleep(10.0).await;
+    }
+    last
+}
+
+#[wasm_bindgen_test]
+async fn a_task_resource_renders_and_recounts_in_a_csr_app() {
+    let input = RwSignal::new(7u32);
+    leptos::mount::mount_to_body(move || {
+        if let Some(runtime) = provide_task_runtime() {
+            runtime
+                .define(TaskConfig::singleton("csr_workers").task_id("squares"))
+                .unwrap();
+        }
+        let UseTaskResourceReturn { resource, .. } = use_task_resource::<Square>("squares", move || input.get());
+        let snapshot = use_task_snapshot("squares");
+        view! {
+            <Suspense fallback=|| view! { <p id="square">"…"</p> }>
+                <p id="square">{move || resource.get().map(|r| format!("{r:?}"))}</p>
+            </Suspense>
+            <p id="dispatched">{move || snapshot.get().map_or(0, |t| t.total_dispatched)}</p>
+        }
+    });
+    assert_eq!(text_becomes("square", "Ok(49)").await, "Ok(49)");
+    input.set(9);
+    assert_eq!(text_becomes("square", "Ok(81)").await, "Ok(81)");
+    assert_eq!(text_becomes("dispatched", "2").await, "2", "one call per input");
+}
