@@ -12,7 +12,7 @@ use crate::executor::Executor;
 use crate::listeners::Subscription;
 use crate::platform::Platform;
 use crate::snapshot::{RuntimeSnapshot, SnapshotHub, SnapshotOptions};
-use crate::spans::{SpanMode, SpanSettings, sample_by_id};
+use crate::spans::{SpanMode, SpanSettings};
 use crate::task::Task;
 use crate::trace::{Trace, TraceEnd, TraceError};
 use crate::transport::Transport;
@@ -308,8 +308,7 @@ impl TaskRuntime {
         let sequence = self.inner.traces.get() + 1;
         self.inner.traces.set(sequence);
         let id = self.inner.platform.trace_id(sequence);
-        let spans = self.inner.spans;
-        let sampled = spans.enabled && spans.sample_rate > 0.0 && sample_by_id(&id, spans.sample_rate);
+        let sampled = self.inner.spans.samples(&id);
         Trace::start(
             id,
             name.map(str::to_owned),

@@ -148,7 +148,8 @@ pub(crate) struct SpanSettings {
 }
 
 impl SpanSettings {
-    /// Whether the span with this id is recorded (Atelier's `shouldSampleSpan` without a trace).
+    /// Whether the span or trace with this id is recorded (Atelier's `shouldSampleSpan`
+    /// without a trace, and its trace sampling: the same test).
     pub(crate) fn samples(&self, span_id: impl fmt::Display) -> bool {
         if !self.enabled || self.sample_rate <= 0.0 {
             return false;
