@@ -7,6 +7,7 @@
 //! the provided runtime and abort the calls they no longer want; the scheduling itself
 //! stays in the runtime.
 
+mod hook_scope;
 mod provide_task_runtime;
 mod use_abort_state;
 mod use_runtime_snapshot;

@@ -1,12 +1,10 @@
 //! `use_abort_state`: whether a cancellation key is aborted, as a signal, with the
 //! functions that abort and clear it.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use crate::reactive::hook_scope::{AfterHydration, keep_until_cleanup};
 use crate::reactive::use_task_runtime;
 
 /// What [`use_abort_state`] returns.
@@ -55,11 +53,10 @@ pub fn use_abort_state(
     if let Some(aborts) = &aborts {
         let watched = key.clone();
         let store = aborts.clone();
-        // Nothing is written before hydration is over (the first effect).
-        let live = Arc::new(AtomicBool::new(false));
-        let gate = live.clone();
+        let gate = AfterHydration::default();
+        let open = gate.clone();
         let write_if_changed = move || {
-            if !gate.load(Ordering::Relaxed) {
+            if !open.is_open() {
                 return;
             }
             let now = store.is_aborted(&watched);
@@ -67,13 +64,9 @@ pub fn use_abort_state(
                 set_aborted.set(now);
             }
         };
-        let subscription = SendWrapper::new(aborts.subscribe(write_if_changed.clone()));
+        keep_until_cleanup(aborts.subscribe(write_if_changed.clone()));
         // After hydration, catch up with aborts made before this hook subscribed.
-        Effect::new(move |_| {
-            live.store(true, Ordering::Relaxed);
-            write_if_changed();
-        });
-        on_cleanup(move || drop(subscription));
+        gate.open_then(write_if_changed);
     }
     let (abort_key, abort_store) = (key.clone(), aborts.clone());
     let abort = move || {

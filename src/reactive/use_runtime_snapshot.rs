@@ -1,11 +1,8 @@
 //! `use_runtime_snapshot` / `use_task_snapshot`: the runtime's snapshot as signals.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 
+use crate::reactive::hook_scope::{AfterHydration, keep_until_cleanup};
 use crate::reactive::use_task_runtime;
 use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, WorkerSnapshot};
 
@@ -35,26 +32,18 @@ use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, WorkerSnap
 pub fn use_runtime_snapshot() -> Signal<RuntimeSnapshot> {
     let (snapshot, set_snapshot) = signal(RuntimeSnapshot::default());
     if let Some(runtime) = use_task_runtime() {
-        // Nothing is written until the first effect runs, after hydration: the first
-        // client render must match the server's (empty) snapshot, even if components
-        // define tasks while rendering.
-        let live = Arc::new(AtomicBool::new(false));
+        let gate = AfterHydration::default();
         let write_if_changed = {
-            let live = live.clone();
+            let gate = gate.clone();
             move |next: &RuntimeSnapshot| {
-                if live.load(Ordering::Relaxed) && snapshot.with_untracked(|current| current != next) {
+                if gate.is_open() && snapshot.with_untracked(|current| current != next) {
                     set_snapshot.set(next.clone());
                 }
             }
         };
         let options = SnapshotOptions::new().emit_immediately(false);
-        let subscription = runtime.subscribe_with_options(write_if_changed.clone(), options);
-        Effect::new(move |_| {
-            live.store(true, Ordering::Relaxed);
-            write_if_changed(&runtime.snapshot());
-        });
-        let subscription = SendWrapper::new(subscription);
-        on_cleanup(move || drop(subscription));
+        keep_until_cleanup(runtime.subscribe_with_options(write_if_changed.clone(), options));
+        gate.open_then(move || write_if_changed(&runtime.snapshot()));
     }
     snapshot.into()
 }

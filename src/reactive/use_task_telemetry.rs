@@ -1,11 +1,10 @@
 //! `use_task_telemetry`: one task's outcome counts and latency percentiles as a signal.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use leptos::prelude::*;
-use send_wrapper::SendWrapper;
 
+use crate::reactive::hook_scope::{AfterHydration, keep_until_cleanup};
 use crate::reactive::use_task_runtime;
 use crate::snapshot::SnapshotOptions;
 use crate::telemetry::TelemetrySummary;
@@ -36,15 +35,13 @@ pub fn use_task_telemetry(task_id: impl Into<String>) -> Signal<TelemetrySummary
     let (telemetry, set_telemetry) = signal(TelemetrySummary::default());
     if let Some(runtime) = use_task_runtime() {
         let source = runtime.clone();
-        // Nothing is written before hydration is over (the first effect), so the first
-        // client render matches the server's.
-        let live = Arc::new(AtomicBool::new(false));
-        let gate = live.clone();
+        let gate = AfterHydration::default();
+        let open = gate.clone();
         // The (task, version) last summarized: a transition of another task, or one that
         // recorded nothing, costs a comparison instead of a summary.
         let seen = Arc::new(std::sync::Mutex::new(None::<(u64, u64)>));
         let refresh = move || {
-            if !gate.load(Ordering::Relaxed) {
+            if !open.is_open() {
                 return;
             }
             let Some(task) = source.task(&task_id) else { return };
@@ -64,13 +61,8 @@ pub fn use_task_telemetry(task_id: impl Into<String>) -> Signal<TelemetrySummary
         // Every transition: an in-flight call answered by an abort changes the counts
         // without changing the snapshot.
         let options = SnapshotOptions::new().emit_immediately(false).only_on_change(false);
-        let subscription = runtime.subscribe_with_options(move |_| on_transition(), options);
-        Effect::new(move |_| {
-            live.store(true, Ordering::Relaxed);
-            refresh();
-        });
-        let subscription = SendWrapper::new(subscription);
-        on_cleanup(move || drop(subscription));
+        keep_until_cleanup(runtime.subscribe_with_options(move |_| on_transition(), options));
+        gate.open_then(refresh);
     }
     telemetry.into()
 }
