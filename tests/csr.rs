@@ -4,6 +4,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::sleep;
 use leptos::prelude::*;
 use leptos_atelier::{
     HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, UseTaskResourceReturn, provide_task_runtime, serve,
@@ -28,17 +31,6 @@ impl TaskMethod for Square {
 #[wasm_bindgen]
 pub fn csr_workers() {
     serve(Registry::new().method::<Square>());
-}
-
-/// Resolves after `ms` milliseconds.
-async fn sleep(ms: f64) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
-        let _ = set_timeout
-            .unchecked_into::<js_sys::Function>()
-            .call2(&JsValue::NULL, &resolve, &ms.into());
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// The text of the element with this id, once it equals `expected` (10 s at most).

@@ -6,6 +6,9 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod common;
+
+use common::sleep;
 use leptos_atelier::{
     CallOptions, CrashPolicy, HandlerError, InitMode, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext,
     TaskError, TaskMethod, TaskRuntime, TraceEnd, Transfer, WorkerState, serve,
@@ -252,17 +255,6 @@ fn runtime_with(config: TaskConfig) -> (TaskRuntime, leptos_atelier::Task) {
     let runtime = TaskRuntime::new();
     let task = runtime.define(config.task_id("t")).expect("valid config");
     (runtime, task)
-}
-
-/// Resolves after `ms` milliseconds of the page's event loop.
-async fn sleep(ms: f64) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
-        let _ = set_timeout
-            .unchecked_into::<js_sys::Function>()
-            .call2(&JsValue::NULL, &resolve, &ms.into());
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Waits until `done` holds, checking every 10 ms; panics with `what` after 10 s.

@@ -37,3 +37,16 @@ impl TaskMethod for Check {
 pub fn settled<F: Future>(call: F) -> F::Output {
     call.now_or_never().expect("the call should have settled by now")
 }
+
+/// Resolves after `ms` milliseconds of the page's event loop (browser tests only).
+#[cfg(target_arch = "wasm32")]
+pub async fn sleep(ms: f64) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+        let _ = set_timeout
+            .unchecked_into::<js_sys::Function>()
+            .call2(&JsValue::NULL, &resolve, &ms.into());
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
