@@ -1,19 +1,8 @@
+import { countPrimesBelow } from './primes';
 import { test, expect } from '@playwright/test';
 import { MINIMAL_URL } from '../playwright.config';
 
 test.use({ baseURL: MINIMAL_URL });
-
-/** Primes strictly below `n`, by a sieve. */
-function countPrimesBelow(n: number): number {
-  const composite = new Uint8Array(n);
-  let count = 0;
-  for (let i = 2; i < n; i++) {
-    if (composite[i]) continue;
-    count++;
-    for (let j = i * i; j < n; j += i) composite[j] = 1;
-  }
-  return count;
-}
 
 test('the minimal example: a task resource counts on a worker and recounts when its input changes', async ({ page }, testInfo) => {
   const problems: string[] = [];
