@@ -737,3 +737,86 @@ async fn a_cpu_bound_handler_with_checkpoints_hears_its_cancel_and_frees_the_wor
     );
     task.dispose();
 }
+
+/// Counts the messages the page posts to workers and receives from them, by wrapping
+/// the page's `Worker` constructor (the runtime looks it up at each `new Worker`).
+/// Received messages include the ready handshake.
+/// Returns the counters (`{ posted, received }`) and a function that unwraps it.
+fn count_worker_messages() -> (JsValue, js_sys::Function) {
+    let install = js_sys::Function::new_no_args(
+        r#"
+        const Original = globalThis.Worker;
+        const counts = { posted: 0, received: 0 };
+        // A plain function, not a subclass: the test runner's own wrapper returns
+        // the worker it made, which a subclass constructor would not see.
+        globalThis.Worker = function (url, options) {
+          const worker = new Original(url, options);
+          const post = worker.postMessage.bind(worker);
+          worker.postMessage = (...args) => { counts.posted++; return post(...args); };
+          worker.addEventListener("message", () => { counts.received++; });
+          return worker;
+        };
+        globalThis.Worker.prototype = Original.prototype;
+        return [counts, () => { globalThis.Worker = Original; }];
+        "#,
+    );
+    let pair: js_sys::Array = install.call0(&JsValue::NULL).unwrap().unchecked_into();
+    (pair.get(0), pair.get(1).unchecked_into())
+}
+
+fn count(counts: &JsValue, name: &str) -> f64 {
+    js_sys::Reflect::get(counts, &name.into()).unwrap().as_f64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn the_frames_of_one_turn_travel_as_one_message_each_way() {
+    let (counts, restore) = count_worker_messages();
+    let config = TaskConfig::singleton("test_workers")
+        .max_in_flight(64)
+        .init(InitMode::Eager);
+    let (_runtime, task) = runtime_with(config);
+    wait_until("the worker is ready", || {
+        task.snapshot().workers[0].state == WorkerState::Ready
+    })
+    .await;
+    let (posted, received) = (count(&counts, "posted"), count(&counts, "received"));
+    let calls: Vec<_> = (0..50u64).map(|i| task.call::<Sum>(vec![i, 1])).collect();
+    assert_eq!(task.snapshot().in_flight, 50, "all dispatched in this turn");
+    let results = futures_util::future::join_all(calls).await;
+    assert_eq!(results, (0..50u64).map(|i| Ok((i + 1, 0))).collect::<Vec<_>>());
+    // Fifty calls went out in one batch, and fifty replies (their handlers finish
+    // without waiting) came back in one.
+    assert_eq!(count(&counts, "posted") - posted, 1.0);
+    assert_eq!(count(&counts, "received") - received, 1.0);
+    // Past the batch size limit, a turn's frames leave in several messages, in order.
+    let many: Vec<_> = (0..2_000u64).map(|i| task.call::<Sum>(vec![i])).collect();
+    let results = futures_util::future::join_all(many).await;
+    assert_eq!(results, (0..2_000u64).map(|i| Ok((i, 0))).collect::<Vec<_>>());
+    let batches = count(&counts, "posted") - posted - 1.0;
+    assert!((2.0..50.0).contains(&batches), "{batches} messages for 2,000 frames");
+    restore.call0(&JsValue::NULL).unwrap();
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_answering_a_malformed_batch_is_a_protocol_error_not_a_hang() {
+    // A stand-in worker that says it is ready, then answers with a batch whose
+    // second frame claims more bytes than follow.
+    let script = r#"
+        self.onmessage = (e) => {
+          if (typeof e.data !== "string") { self.postMessage("\u0000"); return; }
+          self.postMessage("\u00ff\u0000\u0001\u0001\u0000\u0009ab");
+        };
+    "#;
+    let parts = js_sys::Array::of1(&JsValue::from_str(script));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
+    match task.call::<Sum>(vec![1]).await {
+        Err(TaskError::Protocol { message, .. }) => assert!(message.contains("unexpected message"), "{message}"),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+    task.dispose();
+}

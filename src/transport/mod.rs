@@ -6,7 +6,8 @@
 //! `post` or `spawn` call. Two implementations:
 //!
 //! - `web` (wasm32): a module Web Worker running the app's own bundle, talking over a
-//!   dedicated `MessagePort`;
+//!   its own message channel, frames of one turn batched by an `outbox`, encoded as
+//!   `wire` says;
 //! - `sim`: in-process workers that run a real [`Registry`](crate::Registry) on a
 //!   deterministic local executor, for native tests.
 //!
@@ -17,10 +18,14 @@
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod bootstrap;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod outbox;
 #[cfg(any(test, feature = "testing"))]
 pub mod sim;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod web;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod wire;
 
 use std::rc::Rc;
 

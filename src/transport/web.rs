@@ -3,18 +3,20 @@
 //! Each worker is created from the bootstrap script (a `blob:` URL, or the app's own
 //! URL), and receives the compiled `WebAssembly.Module` of this bundle (so it neither
 //! downloads nor compiles the wasm again). All runtime traffic uses the worker's own
-//! message channel (a dedicated `MessagePort` halves Chromium's message rate). Small
-//! frames travel as strings, large ones as `Uint8Array`s whose buffers are
-//! transferred (see [`post_frame`]).
+//! message channel (a dedicated `MessagePort` halves Chromium's message rate). Frames
+//! go through an [`Outbox`], which sends those of one turn as one message; their
+//! encoding is in [`wire`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::bootstrap::{self, describe};
+use super::outbox::Outbox;
+use super::wire;
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use crate::platform::Timeout;
 
@@ -56,7 +58,9 @@ impl Transport for WebTransport {
         let started = start_timer.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             started.borrow_mut().take();
-            sink(classify(event.data()))
+            for event in classify(event.data()) {
+                sink(event);
+            }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
@@ -76,7 +80,12 @@ impl Transport for WebTransport {
         });
         worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
 
+        let target = worker.clone();
         let link = WebLink {
+            outbox: Outbox::new(move |message, transfer| match transfer {
+                Some(transfer) => target.post_message_with_transfer(message, transfer),
+                None => target.post_message(message),
+            }),
             worker,
             start_timer,
             _on_message: on_message,
@@ -101,6 +110,7 @@ impl Transport for WebTransport {
 
 struct WebLink {
     worker: Worker,
+    outbox: Outbox,
     start_timer: Rc<RefCell<Option<Timeout>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -109,11 +119,11 @@ struct WebLink {
 
 impl WorkerLink for WebLink {
     fn post(&self, frame: Vec<u8>, attachments: &[JsValue]) -> Result<(), String> {
-        let post = |message: &JsValue, transfer: &Array| self.worker.post_message_with_transfer(message, transfer);
-        post_frame(post, &frame, attachments)
+        self.outbox.send(&frame, attachments)
     }
 
     fn terminate(&self) {
+        self.outbox.close();
         self.start_timer.borrow_mut().take();
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
@@ -129,67 +139,21 @@ impl Drop for WebLink {
     }
 }
 
-/// Frames up to this size travel as strings (see [`post_frame`]).
-const TEXT_FRAME_MAX: usize = 1024;
-
-/// Posts a frame with `post` (a `postMessage(message, transfer)` of either side).
-///
-/// A small frame travels as a string of one character per byte: Chromium posts short
-/// strings about 1.5× faster than typed arrays (measured side by side with plain JS:
-/// 89k vs 59k messages/s), and most frames (envelopes, small inputs and outputs) are a
-/// few dozen bytes. A larger frame moves its buffer as a `Uint8Array`. With
-/// attachments the message is `[frame, ...attachments]`, the attachments transferred.
-pub(crate) fn post_frame(
-    post: impl Fn(&JsValue, &Array) -> Result<(), JsValue>,
-    frame: &[u8],
-    attachments: &[JsValue],
-) -> Result<(), String> {
-    let transfer = Array::new();
-    let body: JsValue = if frame.len() <= TEXT_FRAME_MAX {
-        let units: Vec<u16> = frame.iter().map(|&byte| u16::from(byte)).collect();
-        js_sys::JsString::from_char_code(&units).into()
-    } else {
-        let bytes = Uint8Array::from(frame);
-        transfer.push(&bytes.buffer());
-        bytes.into()
-    };
-    if attachments.is_empty() {
-        return post(&body, &transfer).map_err(describe);
+/// Sorts a message from the worker into frames, bootstrap reports and garbage.
+fn classify(data: JsValue) -> Vec<WorkerEvent> {
+    if let Some(frames) = wire::unpack(&data) {
+        return frames
+            .into_iter()
+            .map(|(frame, attachments)| WorkerEvent::Frame(frame, attachments))
+            .collect();
     }
-    let message = Array::of1(&body);
-    for attachment in attachments {
-        message.push(attachment);
-        transfer.push(attachment);
-    }
-    post(&message, &transfer).map_err(describe)
+    vec![report(&data)]
 }
 
-/// Splits a runtime message into its frame and attachments (see [`post_frame`]);
-/// `None` if it is neither shape.
-pub(crate) fn unpack_frame(data: &JsValue) -> Option<(Vec<u8>, Vec<JsValue>)> {
-    if let Some(parts) = data.dyn_ref::<Array>() {
-        let frame = frame_bytes(&parts.get(0))?;
-        return Some((frame, parts.iter().skip(1).collect()));
-    }
-    frame_bytes(data).map(|frame| (frame, Vec::new()))
-}
-
-/// The bytes of a frame body: a string of one character per byte, or a `Uint8Array`.
-fn frame_bytes(body: &JsValue) -> Option<Vec<u8>> {
-    if let Some(text) = body.as_string() {
-        // Anything above U+00FF is not a frame.
-        return text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
-    }
-    body.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
-}
-
-/// Sorts a message from the runtime port into frames, bootstrap reports and garbage.
-fn classify(data: JsValue) -> WorkerEvent {
-    if let Some((frame, attachments)) = unpack_frame(&data) {
-        return WorkerEvent::Frame(frame, attachments);
-    }
+/// A bootstrap report (`{ startFailed }` or `{ crashed }`), or garbage.
+fn report(data: &JsValue) -> WorkerEvent {
     let text_field = |name: &str| {
-        Reflect::get(&data, &JsValue::from_str(name))
+        Reflect::get(data, &JsValue::from_str(name))
             .ok()
             .and_then(|v| v.as_string())
     };
@@ -201,7 +165,7 @@ fn classify(data: JsValue) -> WorkerEvent {
             return WorkerEvent::Crashed(why);
         }
     }
-    let shown = js_sys::JSON::stringify(&data)
+    let shown = js_sys::JSON::stringify(data)
         .ok()
         .and_then(|text| text.as_string())
         .unwrap_or_else(|| "a value that is not JSON".into());

@@ -49,9 +49,10 @@ mod browser {
 
     use crate::codec::{self, FromWorker, RemoteError};
     use crate::transport::bootstrap::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_WORKER_INDEX};
-    use crate::transport::web::{post_frame, unpack_frame};
+    use crate::transport::outbox::Outbox;
+    use crate::transport::wire;
     use crate::worker::Registry;
-    use crate::worker::session::{Post, Session};
+    use crate::worker::session::{Post, Session, Work};
 
     pub(super) fn serve(registry: Registry) {
         let global = js_sys::global();
@@ -67,21 +68,28 @@ mod browser {
         std::panic::set_hook(Box::new(report_panic));
 
         let reply_scope = scope.clone();
-        let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&reply_scope, frame, &attachments));
+        let outbox = Rc::new(Outbox::new(move |message, transfer| match transfer {
+            Some(transfer) => reply_scope.post_message_with_transfer(message, transfer),
+            None => reply_scope.post_message(message),
+        }));
+        let replies = outbox.clone();
+        let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&replies, frame, &attachments));
         let session = Session::new(registry, index as usize, post);
         let receive = move |data: JsValue| {
-            let Some((frame, attachments)) = unpack_frame(&data) else {
+            let Some(frames) = wire::unpack(&data) else {
                 web_sys::console::error_1(&JsValue::from_str(
                     "leptos_atelier: the worker received a message that is not a frame",
                 ));
                 return;
             };
-            match session.receive(&frame, &attachments) {
-                Ok(Some(work)) => wasm_bindgen_futures::spawn_local(work),
-                Ok(None) => {}
-                Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
-                    "leptos_atelier: the worker received a malformed frame: {e}"
-                ))),
+            for (frame, attachments) in frames {
+                match session.receive(&frame, &attachments) {
+                    Ok(Some(work)) => run(work),
+                    Ok(None) => {}
+                    Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
+                        "leptos_atelier: the worker received a malformed frame: {e}"
+                    ))),
+                }
             }
         };
         // Frames that arrived while the bundle loaded come first, in order.
@@ -103,7 +111,7 @@ mod browser {
         on_message.forget();
         let _ = Reflect::set(&scope, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
         match codec::encode_envelope(&FromWorker::Ready) {
-            Ok(ready) => post_reply(&scope, ready, &[]),
+            Ok(ready) => post_reply(&outbox, ready, &[]),
             Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
         }
     }
@@ -111,9 +119,8 @@ mod browser {
     /// Posts a frame. If the browser refuses (an output `Transfer` of an object that
     /// cannot be transferred), the call is answered with an encode failure instead,
     /// so that its caller is not left waiting.
-    fn post_reply(scope: &DedicatedWorkerGlobalScope, frame: Vec<u8>, attachments: &[JsValue]) {
-        let post = |message: &JsValue, transfer: &Array| scope.post_message_with_transfer(message, transfer);
-        let Err(refusal) = post_frame(post, &frame, attachments) else {
+    fn post_reply(outbox: &Outbox, frame: Vec<u8>, attachments: &[JsValue]) {
+        let Err(refusal) = outbox.send(&frame, attachments) else {
             return;
         };
         let failed = match codec::decode_frame::<FromWorker>(&frame) {
@@ -129,7 +136,19 @@ mod browser {
             }
         };
         if let Ok(failed) = failed {
-            let _ = post_frame(post, &failed, &[]);
+            let _ = outbox.send(&failed, &[]);
+        }
+    }
+
+    /// Runs a call's work: at once, as far as it goes, then on the event loop if it
+    /// has to wait. Most handlers finish without waiting, and then their reply leaves
+    /// with this turn's other replies, with no task spawned for them.
+    fn run(mut work: Work) {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if work.as_mut().poll(&mut cx).is_pending() {
+            // The executor polls it again with a real waker, which replaces the no-op
+            // one wherever the work is waiting (as every future must allow).
+            wasm_bindgen_futures::spawn_local(work);
         }
     }
 

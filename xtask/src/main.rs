@@ -174,6 +174,9 @@ fn bench_web() -> Result {
     );
     bench
         .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        // Glue without the debug-mode checks the test runner adds by default: what a
+        // release build of an app (cargo leptos build --release) ships.
+        .env("WASM_BINDGEN_NO_DEBUG", "1")
         .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30")
         .env("WASM_BINDGEN_TEST_TIMEOUT", "600");
     run(&mut bench)
