@@ -16,7 +16,7 @@ async function counts(page: Page) {
 /** Opens the page and waits for hydration (the lab's Run button comes alive). */
 async function open(page: Page, problems: string[]) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  await page.goto('/');
+  await page.goto('/playground');
   await expect(page.locator('#lab-run')).toBeEnabled();
 }
 

@@ -5,7 +5,7 @@ async function open(page: Page, problems: string[]) {
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
   });
-  await page.goto('/');
+  await page.goto('/playground');
   await expect(page.locator('#pipeline-run')).toBeEnabled();
 }
 
@@ -33,8 +33,9 @@ test('pipeline: every image goes through resize, analyze and enhance, and comes 
     const width = await card.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth);
     expect(width).toBe(160);
   }
-  // The resize pool ran two images at once; the singletons one at a time.
-  expect(await number(page, '#stage-resize .peak')).toBe(2);
+  // The resize pool (four workers) ran as many images at once as the limit let in;
+  // the singletons one at a time.
+  expect(await number(page, '#stage-resize .peak')).toBe(3);
   expect(await number(page, '#stage-analyze .peak')).toBe(1);
   expect(await number(page, '#stage-enhance .peak')).toBe(1);
   await expect(page.locator('#stage-resize .status')).toHaveText('idle');
@@ -102,4 +103,68 @@ test('pipeline: "crash next" crashes the analyze worker once; under requeue ever
   await expect(page.locator('#pipeline-crash-next')).not.toBeChecked();
   await page.screenshot({ path: testInfo.outputPath('pipeline-crash.png'), fullPage: true });
   expect(problems.filter((p) => !p.includes('crash requested'))).toEqual([]);
+});
+
+test('pipeline tabs: each starts from its own settings and shows its controls; Reset restores them', async ({ page }, testInfo) => {
+  const problems: string[] = [];
+  await open(page, problems);
+  const value = (id: string) => page.locator(id).inputValue();
+
+  await page.locator('#tab-throughput').click();
+  await expect(page.locator('#tab-throughput')).toHaveAttribute('aria-selected', 'true');
+  expect(await value('#pipeline-images')).toBe('30');
+  expect(await value('#pipeline-limit')).toBe('6');
+  await expect(page.locator('#pipeline-analyze-policy')).toHaveCount(0);
+
+  await page.locator('#tab-backpressure').click();
+  expect(await value('#pipeline-images')).toBe('40');
+  expect(await value('#pipeline-analyze-depth')).toBe('8');
+  await expect(page.locator('#pipeline-depth-on')).toBeChecked();
+  await expect(page.locator('#pipeline-limit')).toHaveCount(0);
+
+  await page.locator('#tab-cancellation').click();
+  await expect(page.locator('#pipeline-key')).toHaveText('pipeline-run');
+
+  await page.locator('#tab-crashes').click();
+  expect(await value('#pipeline-images')).toBe('24');
+  await expect(page.locator('#pipeline-analyze-crash')).toHaveValue('requeue');
+
+  await page.locator('#tab-overview').click();
+  await expect(page.locator('.overview')).toContainText('resize');
+
+  // Reset puts back the tab's values after they were changed.
+  await page.locator('#tab-backpressure').click();
+  await set(page, '#pipeline-images', 5);
+  await page.locator('#pipeline-analyze-policy').selectOption('reject');
+  await page.locator('#pipeline-reset').click();
+  expect(await value('#pipeline-images')).toBe('40');
+  await expect(page.locator('#pipeline-analyze-policy')).toHaveValue('block');
+
+  // A Backpressure run under Block: all 40 images come out, and the graph's ends agree.
+  await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-abort')).toBeVisible();
+  await expect(page.locator('#pipeline-done')).toHaveText('40', { timeout: 120_000 });
+  await expect(page.locator('#node-external .count')).toHaveText('40');
+  await expect(page.locator('#node-source .count')).toHaveText('0');
+  await expect(page.locator('#edge-analyze .pending')).toHaveText('0 / 8');
+  await expect(page.locator('#pipeline-abort')).toBeHidden();
+  await page.screenshot({ path: testInfo.outputPath('pipeline-tabs.png'), fullPage: true });
+  expect(problems).toEqual([]);
+});
+
+test('pipeline: a simulated error rate fails images with the handler error, and 0 % fails none', async ({ page }, testInfo) => {
+  const problems: string[] = [];
+  await open(page, problems);
+  await set(page, '#pipeline-images', 5);
+  await set(page, '#pipeline-error-rate', 100);
+  await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-failed')).toHaveText('5', { timeout: 60_000 });
+  await expect(page.locator('#pipeline-error')).toContainText('simulated resize error');
+  await page.screenshot({ path: testInfo.outputPath('pipeline-errors.png'), fullPage: true });
+  await page.locator('#reset-crashes').click();
+  await expect(page.locator('#pipeline-error-rate')).toHaveValue('0');
+  await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-done')).toHaveText('5', { timeout: 60_000 });
+  await expect(page.locator('#pipeline-failed')).toHaveText('0');
+  expect(problems).toEqual([]);
 });

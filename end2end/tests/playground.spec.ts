@@ -17,7 +17,7 @@ function watchForProblems(page: Page): string[] {
 test('the server-rendered page shows its empty state before hydration', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto('/');
+  await page.goto('/playground');
   await expect(page.locator('h1')).toHaveText('leptos_atelier playground');
   await expect(page.locator('#run')).toBeDisabled();
   await expect(page.locator('#status')).toHaveText('idle');
@@ -30,7 +30,7 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   const workerUrls: string[] = [];
   page.on('worker', (w) => workerUrls.push(w.url()));
 
-  const response = await page.goto('/');
+  const response = await page.goto('/playground');
   expect(response?.headers()['content-security-policy']).toBe("worker-src 'self'");
   const run = page.locator('#run');
   await expect(run).toBeEnabled(); // enabled once hydrated
@@ -63,8 +63,9 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   await expect(page.locator('li.worker[data-state="ready"]')).toHaveCount(2);
 
   // The workers start from the bootstrap script the server serves, under a policy
-  // that refuses blob: workers.
-  expect(workerUrls.length).toBe(2);
+  // that refuses blob: workers: the two of this pool, and the image pipeline's
+  // analyze worker, which starts as soon as the page is up (InitMode::Eager).
+  expect(workerUrls.length).toBe(3);
   for (const url of workerUrls) expect(url).toMatch(/\/atelier-bootstrap\.js$/);
 
   await page.screenshot({ path: testInfo.outputPath('playground-after-run.png'), fullPage: true });

@@ -1,5 +1,6 @@
-//! The playground page: the throughput demo (N prime counts on a pool, the queue
-//! moving), then the image pipeline and the lab (see `pipeline.rs`, `lab.rs`).
+//! The app's shell and routes (`/` home, `/playground`, `/docs`), and the playground
+//! page's first section: the throughput demo (N prime counts on a pool, the queue
+//! moving), before the image pipeline and the lab (see `pipeline.rs`, `lab.rs`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,7 +9,7 @@ use leptos_atelier::{
     use_task_runtime, use_task_snapshot,
 };
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::controls::{NumberInput, Stat};
@@ -46,7 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The app: one page.
+/// The app: the home page, the playground and the docs.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -57,9 +58,22 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/playground.css" />
         <Title text="leptos_atelier playground" />
         <Router>
+            <header class="site">
+                <A href="/">"leptos_atelier"</A>
+                <nav>
+                    <A href="/playground">"Playground"</A>
+                    <A href="/docs">"Docs"</A>
+                </nav>
+            </header>
             <main>
                 <Routes fallback=|| "Not found.">
-                    <Route path=path!("") view=|| view! { <PrimesDemo /> <crate::pipeline::Pipeline /> <crate::lab::Lab /> } />
+                    <Route path=path!("") view=crate::home::Home />
+                    <Route
+                        path=path!("/playground")
+                        view=|| view! { <PrimesDemo /> <crate::pipeline::Pipeline /> <crate::lab::Lab /> }
+                    />
+                    <Route path=path!("/docs") view=crate::docs::Docs />
+                    <Route path=path!("/docs/:slug") view=crate::docs::Docs />
                 </Routes>
             </main>
         </Router>

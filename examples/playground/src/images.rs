@@ -47,16 +47,45 @@ impl Image {
     }
 }
 
+/// Faults the page asks a stage to simulate: a share of calls that fail with a
+/// handler error, and (for analyze) a crash of the worker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Percent of calls that fail, chosen by call id (so a retry of a call fails too).
+    pub error_percent: u8,
+    /// The analyze stage panics on its first attempt.
+    pub crash: bool,
+}
+
+impl Faults {
+    /// Fails this call if it falls within the error rate.
+    fn roll(self, stage: &str, cx: &TaskContext) -> Result<(), HandlerError> {
+        // A small integer hash (splitmix64) of the call id: spread, and the same on retry.
+        let mut z = cx.call_id().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        if z % 100 < u64::from(self.error_percent) {
+            return Err(HandlerError::new(format!(
+                "simulated {stage} error (error rate {} %)",
+                self.error_percent
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Halves an image in each direction (2x2 box filter), reporting progress by rows.
 pub struct Resize;
 
 impl TaskMethod for Resize {
     const NAME: &'static str = "resize";
-    type Input = Image;
+    type Input = (Image, Faults);
     type Output = Image;
 
-    async fn run(image: Image, cx: TaskContext) -> Result<Image, HandlerError> {
+    async fn run((image, faults): (Image, Faults), cx: TaskContext) -> Result<Image, HandlerError> {
         image.check()?;
+        faults.roll("resize", &cx)?;
         let (width, height) = (image.width / 2, image.height / 2);
         let mut rgba = Vec::with_capacity((width * height * 4) as usize);
         let source = |x: u32, y: u32, c: u32| u32::from(image.rgba[((y * image.width + x) * 4 + c) as usize]);
@@ -88,19 +117,20 @@ pub struct Stats {
     pub mean: f64,
 }
 
-/// Measures an image's luminance. With `crash` set, the first attempt panics instead
-/// (the page's "crash next").
+/// Measures an image's luminance. With `faults.crash` set, the first attempt panics
+/// instead (the page's "crash next").
 pub struct Analyze;
 
 impl TaskMethod for Analyze {
     const NAME: &'static str = "analyze";
-    type Input = (Image, bool);
+    type Input = (Image, Faults);
     type Output = Stats;
 
-    async fn run((image, crash): (Image, bool), cx: TaskContext) -> Result<Stats, HandlerError> {
-        if crash && cx.attempt() == 1 {
+    async fn run((image, faults): (Image, Faults), cx: TaskContext) -> Result<Stats, HandlerError> {
+        if faults.crash && cx.attempt() == 1 {
             panic!("crash requested while analyzing");
         }
+        faults.roll("analyze", &cx)?;
         measure(&image)
     }
 }
@@ -135,11 +165,15 @@ pub struct Enhanced {
 
 impl TaskMethod for Enhance {
     const NAME: &'static str = "enhance";
-    type Input = (Image, Stats);
+    type Input = (Image, Stats, Faults);
     type Output = Enhanced;
 
-    async fn run((mut image, stats): (Image, Stats), _: TaskContext) -> Result<Enhanced, HandlerError> {
+    async fn run(
+        (mut image, stats, faults): (Image, Stats, Faults),
+        cx: TaskContext,
+    ) -> Result<Enhanced, HandlerError> {
         image.check()?;
+        faults.roll("enhance", &cx)?;
         let span = f64::from(stats.max.saturating_sub(stats.min)).max(1.0);
         for pixel in image.rgba.chunks_exact_mut(4) {
             for channel in &mut pixel[..3] {
@@ -219,11 +253,12 @@ mod tests {
     fn the_pipeline_halves_stretches_and_encodes() {
         let image = Image::generate(3, 64, 32);
         let cx = || TaskContext::detached(Default::default());
-        let small = futures_lite_block_on(Resize::run(image, cx())).unwrap();
+        let none = Faults::default();
+        let small = futures_lite_block_on(Resize::run((image, none), cx())).unwrap();
         assert_eq!((small.width, small.height, small.rgba.len()), (32, 16, 32 * 16 * 4));
-        let stats = futures_lite_block_on(Analyze::run((small.clone(), false), cx())).unwrap();
+        let stats = futures_lite_block_on(Analyze::run((small.clone(), none), cx())).unwrap();
         assert!(stats.min < stats.max);
-        let enhanced = futures_lite_block_on(Enhance::run((small, stats), cx())).unwrap();
+        let enhanced = futures_lite_block_on(Enhance::run((small, stats, none), cx())).unwrap();
         let (before, after) = (stats.max - stats.min, enhanced.stats.max - enhanced.stats.min);
         assert!(after > before, "the contrast was stretched: {before} -> {after}");
         assert_eq!(&enhanced.bmp[..2], b"BM");
@@ -237,8 +272,25 @@ mod tests {
             height: 4,
             rgba: vec![0; 3],
         };
-        let result = futures_lite_block_on(Analyze::run((broken, false), TaskContext::detached(Default::default())));
+        let result = futures_lite_block_on(Analyze::run(
+            (broken, Faults::default()),
+            TaskContext::detached(Default::default()),
+        ));
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn an_error_rate_of_100_fails_every_stage_and_0_none() {
+        let cx = || TaskContext::detached(Default::default());
+        let always = Faults {
+            error_percent: 100,
+            crash: false,
+        };
+        let image = Image::generate(1, 8, 8);
+        let failed = futures_lite_block_on(Resize::run((image.clone(), always), cx())).unwrap_err();
+        assert!(failed.to_string().contains("simulated resize error"), "{failed}");
+        assert!(futures_lite_block_on(Analyze::run((image.clone(), always), cx())).is_err());
+        assert!(futures_lite_block_on(Resize::run((image, Faults::default()), cx())).is_ok());
     }
 
     /// Polls a future that never waits on anything but itself to completion.

@@ -2,7 +2,9 @@
 
 pub mod app;
 pub mod controls;
+pub mod docs;
 pub mod events;
+pub mod home;
 pub mod images;
 pub mod jobs;
 pub mod lab;

@@ -2,18 +2,22 @@
 //! pool), `analyze` and `enhance` (singletons; `enhance` stops its worker when idle),
 //! at most `limit` images at a time through `parallel_limit_settled`, every call
 //! carrying the run's key so that one abort stops the run.
+//!
+//! As in Atelier's demo, tabs (Overview, Throughput, Backpressure, Cancellation,
+//! Crashes, Playground) each start from their own settings and show their controls;
+//! Reset rebuilds the three tasks. The flow graph draws the stages and their queues.
 
 use futures_util::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_atelier::{
-    CallOptions, CrashPolicy, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, Trace, TraceEnd,
-    UseAbortStateReturn, parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot,
+    CallOptions, CrashPolicy, InitMode, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, Trace,
+    TraceEnd, UseAbortStateReturn, parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot,
     use_task_telemetry,
 };
 
 use crate::controls::{CrashPolicySelect, NumberInput, QueuePolicySelect, Toggle};
-use crate::images::{Analyze, Enhance, Image, Resize, base64};
+use crate::images::{Analyze, Enhance, Faults, Image, Resize, base64};
 
 pub const RESIZE: &str = "resize";
 pub const ANALYZE: &str = "analyze";
@@ -55,51 +59,198 @@ struct Stages {
     enhance: Task,
 }
 
-fn define_stages() -> Option<Stages> {
+/// Defines the three tasks (after disposing any left from before): `resize` a pool of
+/// four, started lazily; `analyze` a singleton started eagerly, with the page's queue
+/// and crash settings; `enhance` a lazy singleton that stops after 10 s idle.
+fn define_stages(settings: Settings) -> Option<Stages> {
     let runtime = use_task_runtime()?;
+    for id in [RESIZE, ANALYZE, ENHANCE] {
+        if let Some(task) = runtime.task(id) {
+            task.dispose();
+        }
+    }
     let define = |config: TaskConfig| runtime.define(config.bootstrap_url(crate::BOOTSTRAP_PATH)).ok();
     Some(Stages {
         resize: define(
             TaskConfig::parallel("playground_workers")
                 .task_id(RESIZE)
                 .name("Resize")
-                .pool_size(2)
-                .max_queue_depth(4),
+                .pool_size(4)
+                .max_queue_depth(8),
         )?,
-        analyze: define(analyze_config(
-            2,
-            QueuePolicy::Block,
-            CrashPolicy::RestartRequeueInFlight,
-        ))?,
+        analyze: define(analyze_config(settings))?,
         enhance: define(
             TaskConfig::singleton("playground_workers")
                 .task_id(ENHANCE)
                 .name("Enhance")
-                .max_queue_depth(4)
-                .idle_timeout(std::time::Duration::from_secs(2)),
+                .max_queue_depth(8)
+                .idle_timeout(std::time::Duration::from_secs(10)),
         )?,
     })
 }
 
-/// The analyze stage's settings: its queue and crash policies come from the page.
-fn analyze_config(depth: usize, policy: QueuePolicy, crash_policy: CrashPolicy) -> TaskConfig {
+/// The analyze stage's settings: its queue and crash policies come from the page; with
+/// the depth switch off it keeps a depth of 2, as in Atelier's demo.
+fn analyze_config(settings: Settings) -> TaskConfig {
     TaskConfig::singleton("playground_workers")
         .task_id(ANALYZE)
         .name("Analyze")
-        .max_queue_depth(depth)
-        .queue_policy(policy)
-        .crash_policy(crash_policy)
-        .bootstrap_url(crate::BOOTSTRAP_PATH)
+        .init(InitMode::Eager)
+        .max_queue_depth(if settings.depth_on { settings.depth } else { 2 })
+        .queue_policy(settings.policy)
+        .crash_policy(settings.crash_policy)
+        .crash_max_retries(2)
+}
+
+/// What a run uses: the controls of the tabs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Settings {
+    images: usize,
+    /// Limit the pipelines running at once to `limit` (else: as many as images).
+    limit_on: bool,
+    limit: usize,
+    /// Give analyze a queue of `depth` (else: 2).
+    depth_on: bool,
+    depth: usize,
+    policy: QueuePolicy,
+    crash_policy: CrashPolicy,
+    error_percent: usize,
+}
+
+/// The pipeline's tabs, each with its own starting settings (Atelier's demo values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tab {
+    Overview,
+    Throughput,
+    Backpressure,
+    Cancellation,
+    Crashes,
+    Playground,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Overview,
+        Tab::Throughput,
+        Tab::Backpressure,
+        Tab::Cancellation,
+        Tab::Crashes,
+        Tab::Playground,
+    ];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Overview => "overview",
+            Tab::Throughput => "throughput",
+            Tab::Backpressure => "backpressure",
+            Tab::Cancellation => "cancellation",
+            Tab::Crashes => "crashes",
+            Tab::Playground => "playground",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Overview => "Overview",
+            Tab::Throughput => "Throughput",
+            Tab::Backpressure => "Backpressure",
+            Tab::Cancellation => "Cancellation",
+            Tab::Crashes => "Crashes",
+            Tab::Playground => "Playground",
+        }
+    }
+
+    fn defaults(self) -> Settings {
+        let base = Settings {
+            images: 30,
+            limit_on: true,
+            limit: 6,
+            depth_on: false,
+            depth: 12,
+            policy: QueuePolicy::Block,
+            crash_policy: CrashPolicy::RestartRequeueInFlight,
+            error_percent: 0,
+        };
+        match self {
+            Tab::Overview | Tab::Throughput => base,
+            Tab::Backpressure => Settings {
+                images: 40,
+                limit_on: false,
+                limit: 12,
+                depth_on: true,
+                depth: 8,
+                ..base
+            },
+            Tab::Cancellation => Settings { limit: 4, ..base },
+            Tab::Crashes => Settings { images: 24, ..base },
+            Tab::Playground => Settings { depth_on: true, ..base },
+        }
+    }
+}
+
+/// The signals behind the controls.
+#[derive(Clone, Copy)]
+struct Controls {
+    images: RwSignal<usize>,
+    limit_on: RwSignal<bool>,
+    limit: RwSignal<usize>,
+    depth_on: RwSignal<bool>,
+    depth: RwSignal<usize>,
+    policy: RwSignal<QueuePolicy>,
+    crash_policy: RwSignal<CrashPolicy>,
+    error_percent: RwSignal<usize>,
+    crash_next: RwSignal<bool>,
+}
+
+impl Controls {
+    fn new(settings: Settings) -> Self {
+        Self {
+            images: RwSignal::new(settings.images),
+            limit_on: RwSignal::new(settings.limit_on),
+            limit: RwSignal::new(settings.limit),
+            depth_on: RwSignal::new(settings.depth_on),
+            depth: RwSignal::new(settings.depth),
+            policy: RwSignal::new(settings.policy),
+            crash_policy: RwSignal::new(settings.crash_policy),
+            error_percent: RwSignal::new(settings.error_percent),
+            crash_next: RwSignal::new(false),
+        }
+    }
+
+    fn apply(self, settings: Settings) {
+        self.images.set(settings.images);
+        self.limit_on.set(settings.limit_on);
+        self.limit.set(settings.limit);
+        self.depth_on.set(settings.depth_on);
+        self.depth.set(settings.depth);
+        self.policy.set(settings.policy);
+        self.crash_policy.set(settings.crash_policy);
+        self.error_percent.set(settings.error_percent);
+        self.crash_next.set(false);
+    }
+
+    fn read(self) -> Settings {
+        Settings {
+            images: self.images.get_untracked(),
+            limit_on: self.limit_on.get_untracked(),
+            limit: self.limit.get_untracked(),
+            depth_on: self.depth_on.get_untracked(),
+            depth: self.depth.get_untracked(),
+            policy: self.policy.get_untracked(),
+            crash_policy: self.crash_policy.get_untracked(),
+            error_percent: self.error_percent.get_untracked(),
+        }
+    }
 }
 
 /// Runs image `index` through the three stages, reporting into `items`; every call's
-/// span joins the run's `trace`. `crash` makes its analyze call crash its worker.
+/// span joins the run's `trace`. `faults.crash` makes its analyze call crash its worker.
 async fn process(
     stages: Stages,
     index: usize,
     items: RwSignal<Vec<Item>>,
     trace: Trace,
-    crash: bool,
+    faults: Faults,
 ) -> Result<(), TaskError> {
     let set = move |change: &dyn Fn(&mut Item)| {
         items.update(|all| {
@@ -118,17 +269,21 @@ async fn process(
             }
         })
     });
-    let small = stages.resize.call_with::<Resize>(image, progress).await?;
+    let plain = Faults { crash: false, ..faults };
+    let small = stages.resize.call_with::<Resize>((image, plain), progress).await?;
     set(&|item| item.stage = "analyze");
     let stats = stages
         .analyze
-        .call_with::<Analyze>((small.clone(), crash), keyed())
+        .call_with::<Analyze>((small.clone(), faults), keyed())
         .await?;
     set(&|item| {
         item.stage = "enhance";
         item.before = Some((stats.min, stats.max));
     });
-    let enhanced = stages.enhance.call_with::<Enhance>((small, stats), keyed()).await?;
+    let enhanced = stages
+        .enhance
+        .call_with::<Enhance>((small, stats, plain), keyed())
+        .await?;
     let url = format!("data:image/bmp;base64,{}", base64(&enhanced.bmp));
     set(&|item| {
         item.stage = "done";
@@ -141,7 +296,9 @@ async fn process(
 
 #[component]
 pub fn Pipeline() -> impl IntoView {
-    let stages = StoredValue::new_local(define_stages());
+    let tab = RwSignal::new(Tab::Playground);
+    let controls = Controls::new(Tab::Playground.defaults());
+    let stages = StoredValue::new_local(define_stages(controls.read()));
     on_cleanup(move || {
         stages.try_with_value(|stages| {
             if let Some(stages) = stages {
@@ -153,12 +310,6 @@ pub fn Pipeline() -> impl IntoView {
     });
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
-    let image_count = RwSignal::new(6usize);
-    let limit = RwSignal::new(3usize);
-    let analyze_depth = RwSignal::new(2usize);
-    let analyze_policy = RwSignal::new(QueuePolicy::Block);
-    let analyze_crash = RwSignal::new(CrashPolicy::RestartRequeueInFlight);
-    let crash_next = RwSignal::new(false);
     let runs = StoredValue::new(0u32);
     let items = RwSignal::new(Vec::<Item>::new());
     let UseAbortStateReturn {
@@ -168,37 +319,51 @@ pub fn Pipeline() -> impl IntoView {
     } = use_abort_state(PIPELINE_KEY);
     let running = move || items.with(|all| all.iter().any(|i| !matches!(i.stage, "done" | "failed" | "canceled")));
 
+    let choose = move |next: Tab| {
+        tab.set(next);
+        controls.apply(next.defaults());
+    };
+    let reset = move |_| {
+        controls.apply(tab.get_untracked().defaults());
+        items.set(Vec::new());
+        let settings = controls.read();
+        stages.set_value(define_stages(settings));
+    };
     let run = move |_| {
         let Some(runtime) = use_task_runtime() else { return };
-        // The analyze stage takes the policies chosen in the page.
+        let settings = controls.read();
+        // The analyze stage takes the queue and crash settings chosen in the page.
         stages.update_value(|stages| {
             let Some(stages) = stages else { return };
             stages.analyze.dispose();
-            let config = analyze_config(
-                analyze_depth.get_untracked(),
-                analyze_policy.get_untracked(),
-                analyze_crash.get_untracked(),
-            );
-            if let Ok(analyze) = runtime.define(config) {
+            if let Ok(analyze) = runtime.define(analyze_config(settings).bootstrap_url(crate::BOOTSTRAP_PATH)) {
                 stages.analyze = analyze;
             }
         });
         let Some(stages) = stages.get_value() else { return };
         let aborts = runtime.abort_controller();
         clear();
-        let count = image_count.get_untracked();
+        let count = settings.images;
         items.set(vec![Item::queued(); count]);
         // The first image's analyze call crashes its worker, if armed.
-        let crash_first = crash_next.get_untracked();
-        crash_next.set(false);
+        let crash_first = controls.crash_next.get_untracked();
+        controls.crash_next.set(false);
+        let error_percent = settings.error_percent.min(100) as u8;
         runs.update_value(|n| *n += 1);
         let trace = runtime.create_trace(Some(&format!("run-{}", runs.get_value())));
         let options = ParallelLimitOptions::new().keyed(aborts.clone(), |_: &usize| Some(PIPELINE_KEY.to_string()));
         let spans = trace.clone();
+        let limit = if settings.limit_on { settings.limit } else { count };
         let Ok(stream) = parallel_limit_settled(
             0..count,
-            limit.get_untracked(),
-            move |index| process(stages.clone(), index, items, spans.clone(), crash_first && index == 0),
+            limit.max(1),
+            move |index| {
+                let faults = Faults {
+                    error_percent,
+                    crash: crash_first && index == 0,
+                };
+                process(stages.clone(), index, items, spans.clone(), faults)
+            },
             options,
         ) else {
             return;
@@ -243,22 +408,40 @@ pub fn Pipeline() -> impl IntoView {
                 .to_string()
         })
     };
+    let first_error = move || items.with(|all| all.iter().find_map(|i| i.error.clone()));
 
     view! {
         <section class="pipeline" id="pipeline">
             <h2>"Image pipeline: resize → analyze → enhance"</h2>
-            <p class="lead">
-                "Images are drawn in the page, then halved by a pool of two workers, measured by one worker, "
-                "and contrast-stretched by another that stops when idle. At most `limit` images are in the "
-                "pipeline at once (parallel_limit); every call carries the key " <code>{PIPELINE_KEY}</code> "."
-            </p>
-            <div class="controls wrap">
-                <NumberInput id="pipeline-images" label="Images" value=image_count min=1 max=24 />
-                <NumberInput id="pipeline-limit" label="Limit" value=limit min=1 max=8 />
-                <NumberInput id="pipeline-analyze-depth" label="Analyze depth" value=analyze_depth min=0 max=64 />
-                <QueuePolicySelect id="pipeline-analyze-policy" label="policy" value=analyze_policy />
-                <CrashPolicySelect id="pipeline-analyze-crash" label="on crash" value=analyze_crash />
-                <Toggle id="pipeline-crash-next" label="crash next analyze" value=crash_next />
+            <nav class="tabs" role="tablist">
+                {Tab::ALL
+                    .into_iter()
+                    .map(|t| {
+                        view! {
+                            <button
+                                id=format!("tab-{}", t.slug())
+                                role="tab"
+                                class:selected=move || tab.get() == t
+                                aria-selected=move || (tab.get() == t).to_string()
+                                on:click=move |_| choose(t)
+                            >
+                                {t.label()}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <div class="tab-body" data-tab=move || tab.get().slug()>
+                {move || match tab.get() {
+                    Tab::Overview => view! { <Overview /> }.into_any(),
+                    Tab::Throughput => view! { <ThroughputControls controls /> }.into_any(),
+                    Tab::Backpressure => view! { <BackpressureControls controls /> }.into_any(),
+                    Tab::Cancellation => view! { <CancellationControls controls /> }.into_any(),
+                    Tab::Crashes => view! { <CrashControls controls /> }.into_any(),
+                    Tab::Playground => view! { <PlaygroundControls controls /> }.into_any(),
+                }}
+            </div>
+            <div class="controls wrap actions">
                 <button
                     id="pipeline-run"
                     class="primary"
@@ -269,22 +452,24 @@ pub fn Pipeline() -> impl IntoView {
                 </button>
                 <button
                     id="pipeline-abort"
+                    hidden=move || !running()
                     disabled=move || !hydrated.get() || !running() || is_aborted.get()
                     on:click=move |_| abort()
                 >
                     "Abort"
                 </button>
+                <button id="pipeline-reset" disabled=move || !hydrated.get() || running() on:click=reset>
+                    "Reset"
+                </button>
                 <span class="status">
                     "done " <b id="pipeline-done">{count_in("done")}</b> ", canceled "
                     <b id="pipeline-canceled">{count_in("canceled")}</b> ", failed "
-                    <b id="pipeline-failed">{count_in("failed")}</b>
+                    <b id="pipeline-failed">{count_in("failed")}</b> ", total "
+                    <b id="pipeline-total">{move || items.with(Vec::len).to_string()}</b>
                 </span>
             </div>
-            <div class="stages">
-                <StageFlow task_id=RESIZE />
-                <StageFlow task_id=ANALYZE />
-                <StageFlow task_id=ENHANCE />
-            </div>
+            {move || first_error().map(|e| view! { <p class="error" id="pipeline-error">{e}</p> })}
+            <FlowGraph items />
             <crate::events::EventPanel />
             <ul class="images">
                 {move || {
@@ -297,6 +482,228 @@ pub fn Pipeline() -> impl IntoView {
                 }}
             </ul>
         </section>
+    }
+}
+
+/// The Overview tab: what the stages are and what to try.
+#[component]
+fn Overview() -> impl IntoView {
+    view! {
+        <div class="overview">
+            <p>
+                "Each image is drawn in the page, then goes through three tasks: " <b>"resize"</b>
+                " (a pool of four workers, started on first use, halving the image and reporting progress), "
+                <b>"analyze"</b> " (one worker, started at once, measuring luminance; its queue and crash policy "
+                "are yours to set) and " <b>"enhance"</b>
+                " (one worker that stops after 10 s idle, stretching the contrast). At most "
+                <i>"max parallel"</i> " images are in the pipeline at once (parallel_limit_settled), and every "
+                "call carries the key " <code>{PIPELINE_KEY}</code> "."
+            </p>
+            <ul>
+                <li>
+                    <b>"Throughput"</b>
+                    ": raise the images and max parallel, and watch the resize pool fill."
+                </li>
+                <li>
+                    <b>"Backpressure"</b>
+                    ": all images at once into analyze's short queue; block, reject or drop."
+                </li>
+                <li><b>"Cancellation"</b> ": abort the run's key mid-run; nothing completes after."</li>
+                <li><b>"Crashes"</b> ": crash the next analyze worker and pick what happens to its calls."</li>
+                <li><b>"Playground"</b> ": everything, plus a simulated error rate."</li>
+            </ul>
+        </div>
+    }
+}
+
+#[component]
+fn ImagesInput(controls: Controls) -> impl IntoView {
+    view! { <NumberInput id="pipeline-images" label="Images" value=controls.images min=1 max=200 /> }
+}
+
+#[component]
+fn ThroughputControls(controls: Controls) -> impl IntoView {
+    view! {
+        <div class="controls wrap">
+            <ImagesInput controls />
+            <Toggle id="pipeline-limit-on" label="limit parallel pipelines" value=controls.limit_on />
+            <NumberInput id="pipeline-limit" label="max parallel" value=controls.limit min=1 max=64 />
+        </div>
+    }
+}
+
+#[component]
+fn BackpressureControls(controls: Controls) -> impl IntoView {
+    view! {
+        <div class="controls wrap">
+            <ImagesInput controls />
+            <Toggle id="pipeline-depth-on" label="limit analyze queue depth" value=controls.depth_on />
+            <NumberInput id="pipeline-analyze-depth" label="max depth" value=controls.depth min=1 max=100 />
+            <QueuePolicySelect id="pipeline-analyze-policy" label="policy" value=controls.policy />
+        </div>
+    }
+}
+
+#[component]
+fn CancellationControls(controls: Controls) -> impl IntoView {
+    view! {
+        <div class="controls wrap">
+            <ImagesInput controls />
+            <span>"run key " <code id="pipeline-key">{PIPELINE_KEY}</code> ": Abort aborts it"</span>
+        </div>
+    }
+}
+
+#[component]
+fn CrashControls(controls: Controls) -> impl IntoView {
+    view! {
+        <div class="controls wrap">
+            <ImagesInput controls />
+            <CrashPolicySelect id="pipeline-analyze-crash" label="on crash" value=controls.crash_policy />
+            <Toggle id="pipeline-crash-next" label="crash next analyze" value=controls.crash_next />
+        </div>
+    }
+}
+
+/// All controls, in sections that each reset to the Playground tab's values.
+#[component]
+fn PlaygroundControls(controls: Controls) -> impl IntoView {
+    let defaults = Tab::Playground.defaults();
+    view! {
+        <div class="playground-sections">
+            <details open>
+                <summary>"Throughput"</summary>
+                <div class="controls wrap">
+                    <ImagesInput controls />
+                    <Toggle id="pipeline-limit-on" label="limit parallel pipelines" value=controls.limit_on />
+                    <NumberInput id="pipeline-limit" label="max parallel" value=controls.limit min=1 max=64 />
+                    <a
+                        class="reset"
+                        id="reset-throughput"
+                        href="#pipeline"
+                        on:click=move |_| {
+                            controls.images.set(defaults.images);
+                            controls.limit_on.set(defaults.limit_on);
+                            controls.limit.set(defaults.limit);
+                        }
+                    >
+                        "reset"
+                    </a>
+                </div>
+            </details>
+            <details open>
+                <summary>"Backpressure"</summary>
+                <div class="controls wrap">
+                    <Toggle id="pipeline-depth-on" label="limit analyze queue depth" value=controls.depth_on />
+                    <NumberInput id="pipeline-analyze-depth" label="max depth" value=controls.depth min=1 max=100 />
+                    <QueuePolicySelect id="pipeline-analyze-policy" label="policy" value=controls.policy />
+                    <a
+                        class="reset"
+                        id="reset-backpressure"
+                        href="#pipeline"
+                        on:click=move |_| {
+                            controls.depth_on.set(defaults.depth_on);
+                            controls.depth.set(defaults.depth);
+                            controls.policy.set(defaults.policy);
+                        }
+                    >
+                        "reset"
+                    </a>
+                </div>
+            </details>
+            <details open>
+                <summary>"Cancellation"</summary>
+                <div class="controls wrap">
+                    <span>"run key " <code id="pipeline-key">{PIPELINE_KEY}</code> ": Abort aborts it"</span>
+                </div>
+            </details>
+            <details open>
+                <summary>"Crash recovery and errors"</summary>
+                <div class="controls wrap">
+                    <CrashPolicySelect id="pipeline-analyze-crash" label="on crash" value=controls.crash_policy />
+                    <Toggle id="pipeline-crash-next" label="crash next analyze" value=controls.crash_next />
+                    <NumberInput
+                        id="pipeline-error-rate"
+                        label="error rate %"
+                        value=controls.error_percent
+                        min=0
+                        max=100
+                    />
+                    <a
+                        class="reset"
+                        id="reset-crashes"
+                        href="#pipeline"
+                        on:click=move |_| {
+                            controls.crash_policy.set(defaults.crash_policy);
+                            controls.crash_next.set(false);
+                            controls.error_percent.set(defaults.error_percent);
+                        }
+                    >
+                        "reset"
+                    </a>
+                </div>
+            </details>
+        </div>
+    }
+}
+
+/// Source → resize → analyze → enhance → external, each queue drawn as an edge with
+/// its pending meter (pending against depth; orange from 90 %), waiting count and depth.
+#[component]
+fn FlowGraph(items: RwSignal<Vec<Item>>) -> impl IntoView {
+    let queued = move || items.with(|all| all.iter().filter(|i| i.stage == "queued").count());
+    let done = move || items.with(|all| all.iter().filter(|i| i.stage == "done").count());
+    view! {
+        <div class="flow-graph" id="flow-graph">
+            <div class="node source" id="node-source">
+                <h3>"source"</h3>
+                <p>
+                    <b class="count">{queued}</b>
+                    " images not started"
+                </p>
+            </div>
+            <QueueEdge task_id=RESIZE />
+            <StageFlow task_id=RESIZE />
+            <QueueEdge task_id=ANALYZE />
+            <StageFlow task_id=ANALYZE />
+            <QueueEdge task_id=ENHANCE />
+            <StageFlow task_id=ENHANCE />
+            <div class="edge downstream" aria-hidden="true">
+                <span class="arrow"></span>
+            </div>
+            <div class="node external" id="node-external">
+                <h3>"external"</h3>
+                <p>
+                    <b class="count">{done}</b>
+                    " images out"
+                </p>
+            </div>
+        </div>
+    }
+}
+
+/// The queue in front of a stage.
+#[component]
+fn QueueEdge(task_id: &'static str) -> impl IntoView {
+    let snapshot = use_task_snapshot(task_id);
+    let fill = move || {
+        snapshot.with(|s| {
+            s.as_ref()
+                .map_or(0.0, |t| t.pending as f64 / t.max_queue_depth.max(1) as f64)
+        })
+    };
+    let text = move |read: fn(&leptos_atelier::TaskSnapshot) -> String| {
+        move || snapshot.with(|s| s.as_ref().map_or_else(|| "–".to_string(), read))
+    };
+    view! {
+        <div class="edge queue" id=format!("edge-{task_id}")>
+            <span class="arrow"></span>
+            <div class="meter" class:hot=move || { fill() >= 0.9 }>
+                <div class="fill" style:width=move || format!("{:.0}%", 100.0 * fill().min(1.0))></div>
+            </div>
+            <span class="pending">{text(|t| format!("{} / {}", t.pending, t.max_queue_depth))}</span>
+            <span class="waiting">"waiting " {text(|t| t.waiting.to_string())}</span>
+        </div>
     }
 }
 

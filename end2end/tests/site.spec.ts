@@ -1,0 +1,54 @@
+import { test, expect, type Page } from '@playwright/test';
+
+function watchForProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
+  });
+  return problems;
+}
+
+test('home: the hero offers the install commands and leads to the docs and the playground', async ({ page }, testInfo) => {
+  const problems = watchForProblems(page);
+  await page.goto('/');
+  await expect(page.locator('.hero h1')).toHaveText('leptos_atelier');
+  await expect(page.locator('.install code').first()).toHaveText('cargo add leptos_atelier');
+  await expect(page.locator('.explainer')).toHaveCount(5);
+  // The code sample's tabs switch the file shown.
+  await page.locator('#sample-1').click();
+  await expect(page.locator('#sample-code')).toContainText('impl TaskMethod for Resize');
+  await page.locator('#sample-2').click();
+  await expect(page.locator('#sample-code')).toContainText('WORKER_BOOTSTRAP');
+  await page.screenshot({ path: testInfo.outputPath('home.png'), fullPage: true });
+  await page.locator('#open-playground').click();
+  await expect(page).toHaveURL(/\/playground$/);
+  await expect(page.locator('#pipeline-run')).toBeEnabled();
+  expect(problems).toEqual([]);
+});
+
+test('docs: the guides render from markdown, with a sidebar in manifest order', async ({ page }, testInfo) => {
+  const problems = watchForProblems(page);
+  await page.goto('/docs');
+  await expect(page.locator('#doc h1')).toHaveText('Getting started');
+  const titles = await page.locator('.sidebar a').allTextContents();
+  expect(titles).toEqual([
+    'Getting started',
+    'Worker setup',
+    'Backpressure and queue states',
+    'Cancellation and timeouts',
+    'Crash recovery',
+    'Transferables',
+    'Observability',
+    'Reference',
+  ]);
+  await page.locator('.sidebar a', { hasText: 'Backpressure and queue states' }).click();
+  await expect(page).toHaveURL(/\/docs\/backpressure$/);
+  await expect(page.locator('#doc h1')).toHaveText('Backpressure and queue states');
+  await expect(page.locator('#doc table td code')).toContainText(['Block', 'Reject', 'DropLatest', 'DropOldest']);
+  await expect(page.locator('.sidebar li.current')).toHaveText('Backpressure and queue states');
+  await page.screenshot({ path: testInfo.outputPath('docs.png'), fullPage: true });
+  await page.goto('/docs/no-such-page');
+  await expect(page.locator('#doc h1')).toHaveText('No such page');
+  expect(problems).toEqual([]);
+});

@@ -1,0 +1,136 @@
+//! The docs routes: `/docs` and `/docs/:slug`, the guides in the repository's
+//! `docs/guide/` rendered from markdown (the same on the server and in the browser, so
+//! hydration matches), with a sidebar in the order of [`PAGES`].
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// One docs page.
+pub struct Page {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub section: &'static str,
+    pub markdown: &'static str,
+}
+
+/// The docs, in sidebar order (Atelier's site manifest: guides, then the API).
+pub const PAGES: [Page; 8] = [
+    Page {
+        slug: "getting-started",
+        title: "Getting started",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/getting-started.md"),
+    },
+    Page {
+        slug: "worker-setup",
+        title: "Worker setup",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/worker-setup.md"),
+    },
+    Page {
+        slug: "backpressure",
+        title: "Backpressure and queue states",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/backpressure.md"),
+    },
+    Page {
+        slug: "cancellation",
+        title: "Cancellation and timeouts",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/cancellation.md"),
+    },
+    Page {
+        slug: "crash-recovery",
+        title: "Crash recovery",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/crash-recovery.md"),
+    },
+    Page {
+        slug: "transferables",
+        title: "Transferables",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/transferables.md"),
+    },
+    Page {
+        slug: "observability",
+        title: "Observability",
+        section: "Guides",
+        markdown: include_str!("../../../docs/guide/observability.md"),
+    },
+    Page {
+        slug: "reference",
+        title: "Reference",
+        section: "API",
+        markdown: include_str!("../../../docs/guide/reference.md"),
+    },
+];
+
+/// The page's HTML: CommonMark with tables.
+fn render(markdown: &str) -> String {
+    let parser = pulldown_cmark::Parser::new_ext(markdown, pulldown_cmark::Options::ENABLE_TABLES);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    html
+}
+
+/// `/docs` (the first page) and `/docs/:slug`; an unknown slug says so.
+#[component]
+pub fn Docs() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || {
+        params
+            .with(|p| p.get("slug"))
+            .unwrap_or_else(|| PAGES[0].slug.to_string())
+    };
+    let page = move || PAGES.iter().find(|page| page.slug == slug());
+    view! {
+        <div class="docs">
+            <nav class="sidebar">
+                {["Guides", "API"]
+                    .into_iter()
+                    .map(|section| {
+                        view! {
+                            <h4>{section}</h4>
+                            <ul>
+                                {PAGES
+                                    .iter()
+                                    .filter(|page| page.section == section)
+                                    .map(|page| {
+                                        let href = format!("/docs/{}", page.slug);
+                                        view! {
+                                            <li class:current=move || slug() == page.slug>
+                                                <a href=href>{page.title}</a>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            {move || match page() {
+                Some(page) => view! { <article class="doc" id="doc" inner_html=render(page.markdown)></article> }.into_any(),
+                None => view! { <article class="doc" id="doc"><h1>"No such page"</h1><p><a href="/docs">"All docs"</a></p></article> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_renders_a_title_and_its_tables() {
+        for page in &PAGES {
+            let html = render(page.markdown);
+            assert!(
+                html.starts_with(&format!("<h1>{}", page.title)),
+                "{}: {html:.60}",
+                page.slug
+            );
+        }
+        assert!(render(PAGES[2].markdown).contains("<table>"), "tables are on");
+    }
+}
