@@ -60,6 +60,7 @@ test('pipeline: an abort stops the run; the rest is counted canceled and nothing
   await expect.poll(() => number(page, '#pipeline-done'), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
   await page.locator('#pipeline-abort').click();
   await expect(page.locator('#pipeline-run')).toBeEnabled({ timeout: 30_000 });
+  await expect(page.locator('#pipeline-run-status')).toHaveText('aborted');
   const done = await number(page, '#pipeline-done');
   const canceled = await number(page, '#pipeline-canceled');
   expect(done + canceled + (await number(page, '#pipeline-failed'))).toBe(24);
@@ -146,6 +147,7 @@ test('pipeline tabs: each starts from its own settings and shows its controls; R
   await expect(page.locator('#pipeline-done')).toHaveText('40', { timeout: 120_000 });
   await expect(page.locator('#node-external .count')).toHaveText('40');
   await expect(page.locator('#node-source .count')).toHaveText('0');
+  await expect(page.locator('#pipeline-run-status')).toHaveText('done');
   await expect(page.locator('#edge-analyze .pending')).toHaveText('0 / 8');
   await expect(page.locator('#pipeline-abort')).toBeHidden();
   await page.screenshot({ path: testInfo.outputPath('pipeline-tabs.png'), fullPage: true });

@@ -409,6 +409,19 @@ pub fn Pipeline() -> impl IntoView {
         })
     };
     let first_error = move || items.with(|all| all.iter().find_map(|i| i.error.clone()));
+    let run_status = move || {
+        items.with(|all| {
+            if all.is_empty() {
+                "idle"
+            } else if all.iter().any(|i| !matches!(i.stage, "done" | "failed" | "canceled")) {
+                "running"
+            } else if all.iter().any(|i| i.stage == "canceled") {
+                "aborted"
+            } else {
+                "done"
+            }
+        })
+    };
 
     view! {
         <section class="pipeline" id="pipeline">
@@ -462,7 +475,8 @@ pub fn Pipeline() -> impl IntoView {
                     "Reset"
                 </button>
                 <span class="status">
-                    "done " <b id="pipeline-done">{count_in("done")}</b> ", canceled "
+                    <b id="pipeline-run-status">{run_status}</b> ": done "
+                    <b id="pipeline-done">{count_in("done")}</b> ", canceled "
                     <b id="pipeline-canceled">{count_in("canceled")}</b> ", failed "
                     <b id="pipeline-failed">{count_in("failed")}</b> ", total "
                     <b id="pipeline-total">{move || items.with(Vec::len).to_string()}</b>
@@ -708,7 +722,8 @@ fn QueueEdge(task_id: &'static str) -> impl IntoView {
 }
 
 /// One stage's live state: workers (with activity), in flight, pending against the
-/// depth, waiting, status, and the most it had in flight.
+/// depth, waiting, status, and the most it had in flight. The card turns orange when
+/// pending reaches 80 % of the depth and red while calls wait (Atelier's snapshot cards).
 #[component]
 fn StageFlow(task_id: &'static str) -> impl IntoView {
     let snapshot = use_task_snapshot(task_id);
@@ -727,7 +742,15 @@ fn StageFlow(task_id: &'static str) -> impl IntoView {
         move || snapshot.with(|s| s.as_ref().map_or_else(|| "–".to_string(), read))
     };
     view! {
-        <div class="stage" id=format!("stage-{task_id}")>
+        <div
+            class="stage"
+            id=format!("stage-{task_id}")
+            data-kind=move || snapshot.with(|s| s.as_ref().map(|t| if t.pool_size > 1 { "pool" } else { "singleton" }))
+            class:waiting=move || snapshot.with(|s| s.as_ref().is_some_and(|t| t.waiting > 0))
+            class:filling=move || {
+                snapshot.with(|s| s.as_ref().is_some_and(|t| t.pending * 5 >= t.max_queue_depth.max(1) * 4))
+            }
+        >
             <h3>{task_id}</h3>
             <ul class="activity">
                 {move || {
