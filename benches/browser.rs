@@ -98,11 +98,16 @@ return {
   },
   async transferPing(bytes, n) {
     const w = spawn();
-    let buffer = new ArrayBuffer(bytes);
+    // One buffer for every round, kept between them (as the runtime's side keeps its
+    // own): a fresh 16 MiB buffer per round would leave garbage whose collection
+    // lands on whichever side runs next.
+    let buffer = globalThis.__atelierBenchBuffer;
+    if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== bytes) buffer = new ArrayBuffer(bytes);
     for (let i = 0; i < 3; i++) buffer = await roundTrip(w, buffer, [buffer]);
     const t = performance.now();
     for (let i = 0; i < n; i++) buffer = await roundTrip(w, buffer, [buffer]);
     const perTrip = (performance.now() - t) / n;
+    globalThis.__atelierBenchBuffer = buffer;
     w.terminate();
     return perTrip;
   },
