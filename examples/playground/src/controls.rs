@@ -1,5 +1,6 @@
-//! The playground's small shared widgets: a labelled number, number inputs and the
-//! two policy selects. They hold no state of their own; each writes the signal given.
+//! The playground's small shared widgets: a labelled number, number inputs, a select
+//! over a table of options (with the queue and crash policy tables) and a checkbox.
+//! They hold no state of their own; each writes the signal given.
 
 use leptos::prelude::*;
 use leptos_atelier::{CrashPolicy, QueuePolicy};
@@ -45,72 +46,54 @@ pub fn NumberInput(
     }
 }
 
-/// A select of the four queue policies.
-#[component]
-pub fn QueuePolicySelect(id: &'static str, label: &'static str, value: RwSignal<QueuePolicy>) -> impl IntoView {
-    view! {
-        <label>
-            {label} " "
-            <select
-                id=id
-                prop:value=move || {
-                    match value.get() {
-                        QueuePolicy::Reject => "reject",
-                        QueuePolicy::DropLatest => "drop-latest",
-                        QueuePolicy::DropOldest => "drop-oldest",
-                        _ => "block",
-                    }
-                }
-                on:change=move |ev| {
-                    value
-                        .set(
-                            match event_target_value(&ev).as_str() {
-                                "reject" => QueuePolicy::Reject,
-                                "drop-latest" => QueuePolicy::DropLatest,
-                                "drop-oldest" => QueuePolicy::DropOldest,
-                                _ => QueuePolicy::Block,
-                            },
-                        )
-                }
-            >
-                <option value="block">"block"</option>
-                <option value="reject">"reject"</option>
-                <option value="drop-latest">"drop latest"</option>
-                <option value="drop-oldest">"drop oldest"</option>
-            </select>
-        </label>
-    }
-}
+/// The queue policies, as the selects show them: (value attribute, label, policy).
+pub const QUEUE_POLICIES: &[(&str, &str, QueuePolicy)] = &[
+    ("block", "block", QueuePolicy::Block),
+    ("reject", "reject", QueuePolicy::Reject),
+    ("drop-latest", "drop latest", QueuePolicy::DropLatest),
+    ("drop-oldest", "drop oldest", QueuePolicy::DropOldest),
+];
 
-/// A select of the three crash policies.
+/// The crash policies, as the selects show them.
+pub const CRASH_POLICIES: &[(&str, &str, CrashPolicy)] = &[
+    ("requeue", "restart, requeue", CrashPolicy::RestartRequeueInFlight),
+    (
+        "fail-in-flight",
+        "restart, fail in flight",
+        CrashPolicy::RestartFailInFlight,
+    ),
+    ("fail-task", "fail the task", CrashPolicy::FailTask),
+];
+
+/// A select of `options` (value attribute, label, value) bound to `value`.
 #[component]
-pub fn CrashPolicySelect(id: &'static str, label: &'static str, value: RwSignal<CrashPolicy>) -> impl IntoView {
+pub fn OptionSelect<T>(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<T>,
+    options: &'static [(&'static str, &'static str, T)],
+) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    let attribute = move |wanted: T| options.iter().find(|(_, _, v)| *v == wanted).map_or("", |(a, _, _)| *a);
     view! {
         <label>
             {label} " "
             <select
                 id=id
-                prop:value=move || {
-                    match value.get() {
-                        CrashPolicy::RestartFailInFlight => "fail-in-flight",
-                        CrashPolicy::FailTask => "fail-task",
-                        _ => "requeue",
+                prop:value=move || attribute(value.get())
+                on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    if let Some((_, _, v)) = options.iter().find(|(a, _, _)| *a == chosen) {
+                        value.set(*v);
                     }
                 }
-                on:change=move |ev| {
-                    value
-                        .set(
-                            match event_target_value(&ev).as_str() {
-                                "fail-in-flight" => CrashPolicy::RestartFailInFlight,
-                                "fail-task" => CrashPolicy::FailTask,
-                                _ => CrashPolicy::RestartRequeueInFlight,
-                            },
-                        )
-                }
             >
-                <option value="requeue">"restart, requeue"</option>
-                <option value="fail-in-flight">"restart, fail in flight"</option>
-                <option value="fail-task">"fail the task"</option>
+                {options
+                    .iter()
+                    .map(|(attribute, text, _)| view! { <option value=*attribute>{*text}</option> })
+                    .collect_view()}
             </select>
         </label>
     }

@@ -13,56 +13,28 @@ pub struct Page {
     pub markdown: &'static str,
 }
 
+/// A page of `docs/guide/<slug>.md`.
+macro_rules! page {
+    ($slug:literal, $title:literal, $section:literal) => {
+        Page {
+            slug: $slug,
+            title: $title,
+            section: $section,
+            markdown: include_str!(concat!("../../../docs/guide/", $slug, ".md")),
+        }
+    };
+}
+
 /// The docs, in sidebar order (Atelier's site manifest: guides, then the API).
 pub const PAGES: [Page; 8] = [
-    Page {
-        slug: "getting-started",
-        title: "Getting started",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/getting-started.md"),
-    },
-    Page {
-        slug: "worker-setup",
-        title: "Worker setup",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/worker-setup.md"),
-    },
-    Page {
-        slug: "backpressure",
-        title: "Backpressure and queue states",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/backpressure.md"),
-    },
-    Page {
-        slug: "cancellation",
-        title: "Cancellation and timeouts",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/cancellation.md"),
-    },
-    Page {
-        slug: "crash-recovery",
-        title: "Crash recovery",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/crash-recovery.md"),
-    },
-    Page {
-        slug: "transferables",
-        title: "Transferables",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/transferables.md"),
-    },
-    Page {
-        slug: "observability",
-        title: "Observability",
-        section: "Guides",
-        markdown: include_str!("../../../docs/guide/observability.md"),
-    },
-    Page {
-        slug: "reference",
-        title: "Reference",
-        section: "API",
-        markdown: include_str!("../../../docs/guide/reference.md"),
-    },
+    page!("getting-started", "Getting started", "Guides"),
+    page!("worker-setup", "Worker setup", "Guides"),
+    page!("backpressure", "Backpressure and queue states", "Guides"),
+    page!("cancellation", "Cancellation and timeouts", "Guides"),
+    page!("crash-recovery", "Crash recovery", "Guides"),
+    page!("transferables", "Transferables", "Guides"),
+    page!("observability", "Observability", "Guides"),
+    page!("reference", "Reference", "API"),
 ];
 
 /// The page's HTML: CommonMark with tables.

@@ -10,7 +10,7 @@ use leptos_atelier::{
 };
 use send_wrapper::SendWrapper;
 
-use crate::controls::{CrashPolicySelect, NumberInput, QueuePolicySelect, Stat, Toggle};
+use crate::controls::{CRASH_POLICIES, NumberInput, OptionSelect, QUEUE_POLICIES, Stat, Toggle};
 use crate::jobs::{FlakyCount, FlakyJob};
 
 /// The lab task's id.
@@ -191,8 +191,8 @@ pub fn Lab() -> impl IntoView {
             <div class="controls wrap">
                 <NumberInput id="lab-jobs" label="Jobs" value=job_count min=1 max=64 />
                 <NumberInput id="lab-depth" label="Queue depth" value=depth min=0 max=64 />
-                <QueuePolicySelect id="lab-policy" label="Policy" value=policy />
-                <CrashPolicySelect id="lab-crash-policy" label="On crash" value=crash_policy />
+                <OptionSelect id="lab-policy" label="Policy" value=policy options=QUEUE_POLICIES />
+                <OptionSelect id="lab-crash-policy" label="On crash" value=crash_policy options=CRASH_POLICIES />
                 <Toggle id="lab-crash-next" label="crash next" value=crash_next />
                 <button
                     id="lab-run"

@@ -16,7 +16,7 @@ use leptos_atelier::{
     use_task_telemetry,
 };
 
-use crate::controls::{CrashPolicySelect, NumberInput, QueuePolicySelect, Toggle};
+use crate::controls::{CRASH_POLICIES, NumberInput, OptionSelect, QUEUE_POLICIES, Toggle};
 use crate::images::{Analyze, Enhance, Faults, Image, Resize, base64};
 
 pub const RESIZE: &str = "resize";
@@ -445,14 +445,7 @@ pub fn Pipeline() -> impl IntoView {
                     .collect_view()}
             </nav>
             <div class="tab-body" data-tab=move || tab.get().slug()>
-                {move || match tab.get() {
-                    Tab::Overview => view! { <Overview /> }.into_any(),
-                    Tab::Throughput => view! { <ThroughputControls controls /> }.into_any(),
-                    Tab::Backpressure => view! { <BackpressureControls controls /> }.into_any(),
-                    Tab::Cancellation => view! { <CancellationControls controls /> }.into_any(),
-                    Tab::Crashes => view! { <CrashControls controls /> }.into_any(),
-                    Tab::Playground => view! { <PlaygroundControls controls /> }.into_any(),
-                }}
+                {move || view! { <TabControls tab=tab.get() controls /> }}
             </div>
             <div class="controls wrap actions">
                 <button
@@ -535,47 +528,83 @@ fn ImagesInput(controls: Controls) -> impl IntoView {
     view! { <NumberInput id="pipeline-images" label="Images" value=controls.images min=1 max=200 /> }
 }
 
+/// How many pipelines run at once.
 #[component]
-fn ThroughputControls(controls: Controls) -> impl IntoView {
+fn LimitInputs(controls: Controls) -> impl IntoView {
     view! {
-        <div class="controls wrap">
-            <ImagesInput controls />
-            <Toggle id="pipeline-limit-on" label="limit parallel pipelines" value=controls.limit_on />
-            <NumberInput id="pipeline-limit" label="max parallel" value=controls.limit min=1 max=64 />
-        </div>
+        <Toggle id="pipeline-limit-on" label="limit parallel pipelines" value=controls.limit_on />
+        <NumberInput id="pipeline-limit" label="max parallel" value=controls.limit min=1 max=64 />
     }
 }
 
+/// Analyze's queue: its depth and its policy.
 #[component]
-fn BackpressureControls(controls: Controls) -> impl IntoView {
+fn QueueInputs(controls: Controls) -> impl IntoView {
     view! {
-        <div class="controls wrap">
-            <ImagesInput controls />
-            <Toggle id="pipeline-depth-on" label="limit analyze queue depth" value=controls.depth_on />
-            <NumberInput id="pipeline-analyze-depth" label="max depth" value=controls.depth min=1 max=100 />
-            <QueuePolicySelect id="pipeline-analyze-policy" label="policy" value=controls.policy />
-        </div>
+        <Toggle id="pipeline-depth-on" label="limit analyze queue depth" value=controls.depth_on />
+        <NumberInput id="pipeline-analyze-depth" label="max depth" value=controls.depth min=1 max=100 />
+        <OptionSelect id="pipeline-analyze-policy" label="policy" value=controls.policy options=QUEUE_POLICIES />
     }
 }
 
+/// The run key that Abort aborts.
 #[component]
-fn CancellationControls(controls: Controls) -> impl IntoView {
+fn RunKey() -> impl IntoView {
+    view! { <span>"run key " <code id="pipeline-key">{PIPELINE_KEY}</code> ": Abort aborts it"</span> }
+}
+
+/// Analyze's crash policy and the "crash next" switch.
+#[component]
+fn CrashInputs(controls: Controls) -> impl IntoView {
     view! {
-        <div class="controls wrap">
-            <ImagesInput controls />
-            <span>"run key " <code id="pipeline-key">{PIPELINE_KEY}</code> ": Abort aborts it"</span>
-        </div>
+        <OptionSelect id="pipeline-analyze-crash" label="on crash" value=controls.crash_policy options=CRASH_POLICIES />
+        <Toggle id="pipeline-crash-next" label="crash next analyze" value=controls.crash_next />
     }
 }
 
+/// The controls of one tab (the Playground tab has them all, in sections).
 #[component]
-fn CrashControls(controls: Controls) -> impl IntoView {
+fn TabControls(tab: Tab, controls: Controls) -> impl IntoView {
+    let inputs = match tab {
+        Tab::Overview => return view! { <Overview /> }.into_any(),
+        Tab::Playground => return view! { <PlaygroundControls controls /> }.into_any(),
+        Tab::Throughput => view! { <LimitInputs controls /> }.into_any(),
+        Tab::Backpressure => view! { <QueueInputs controls /> }.into_any(),
+        Tab::Cancellation => view! { <RunKey /> }.into_any(),
+        Tab::Crashes => view! { <CrashInputs controls /> }.into_any(),
+    };
     view! {
         <div class="controls wrap">
             <ImagesInput controls />
-            <CrashPolicySelect id="pipeline-analyze-crash" label="on crash" value=controls.crash_policy />
-            <Toggle id="pipeline-crash-next" label="crash next analyze" value=controls.crash_next />
+            {inputs}
         </div>
+    }
+    .into_any()
+}
+
+/// One section of the Playground tab; `reset` (if any) gets a link that puts the
+/// section's settings back.
+#[component]
+fn Section(
+    title: &'static str,
+    #[prop(optional)] reset: Option<(&'static str, Callback<()>)>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <details open>
+            <summary>{title}</summary>
+            <div class="controls wrap">
+                {children()}
+                {reset
+                    .map(|(id, reset)| {
+                        view! {
+                            <a class="reset" id=id href="#pipeline" on:click=move |_| reset.run(())>
+                                "reset"
+                            </a>
+                        }
+                    })}
+            </div>
+        </details>
     }
 }
 
@@ -583,80 +612,37 @@ fn CrashControls(controls: Controls) -> impl IntoView {
 #[component]
 fn PlaygroundControls(controls: Controls) -> impl IntoView {
     let defaults = Tab::Playground.defaults();
+    let reset_throughput = Callback::new(move |()| {
+        controls.images.set(defaults.images);
+        controls.limit_on.set(defaults.limit_on);
+        controls.limit.set(defaults.limit);
+    });
+    let reset_queue = Callback::new(move |()| {
+        controls.depth_on.set(defaults.depth_on);
+        controls.depth.set(defaults.depth);
+        controls.policy.set(defaults.policy);
+    });
+    let reset_crashes = Callback::new(move |()| {
+        controls.crash_policy.set(defaults.crash_policy);
+        controls.crash_next.set(false);
+        controls.error_percent.set(defaults.error_percent);
+    });
     view! {
         <div class="playground-sections">
-            <details open>
-                <summary>"Throughput"</summary>
-                <div class="controls wrap">
-                    <ImagesInput controls />
-                    <Toggle id="pipeline-limit-on" label="limit parallel pipelines" value=controls.limit_on />
-                    <NumberInput id="pipeline-limit" label="max parallel" value=controls.limit min=1 max=64 />
-                    <a
-                        class="reset"
-                        id="reset-throughput"
-                        href="#pipeline"
-                        on:click=move |_| {
-                            controls.images.set(defaults.images);
-                            controls.limit_on.set(defaults.limit_on);
-                            controls.limit.set(defaults.limit);
-                        }
-                    >
-                        "reset"
-                    </a>
-                </div>
-            </details>
-            <details open>
-                <summary>"Backpressure"</summary>
-                <div class="controls wrap">
-                    <Toggle id="pipeline-depth-on" label="limit analyze queue depth" value=controls.depth_on />
-                    <NumberInput id="pipeline-analyze-depth" label="max depth" value=controls.depth min=1 max=100 />
-                    <QueuePolicySelect id="pipeline-analyze-policy" label="policy" value=controls.policy />
-                    <a
-                        class="reset"
-                        id="reset-backpressure"
-                        href="#pipeline"
-                        on:click=move |_| {
-                            controls.depth_on.set(defaults.depth_on);
-                            controls.depth.set(defaults.depth);
-                            controls.policy.set(defaults.policy);
-                        }
-                    >
-                        "reset"
-                    </a>
-                </div>
-            </details>
-            <details open>
-                <summary>"Cancellation"</summary>
-                <div class="controls wrap">
-                    <span>"run key " <code id="pipeline-key">{PIPELINE_KEY}</code> ": Abort aborts it"</span>
-                </div>
-            </details>
-            <details open>
-                <summary>"Crash recovery and errors"</summary>
-                <div class="controls wrap">
-                    <CrashPolicySelect id="pipeline-analyze-crash" label="on crash" value=controls.crash_policy />
-                    <Toggle id="pipeline-crash-next" label="crash next analyze" value=controls.crash_next />
-                    <NumberInput
-                        id="pipeline-error-rate"
-                        label="error rate %"
-                        value=controls.error_percent
-                        min=0
-                        max=100
-                    />
-                    <a
-                        class="reset"
-                        id="reset-crashes"
-                        href="#pipeline"
-                        on:click=move |_| {
-                            controls.crash_policy.set(defaults.crash_policy);
-                            controls.crash_next.set(false);
-                            controls.error_percent.set(defaults.error_percent);
-                        }
-                    >
-                        "reset"
-                    </a>
-                </div>
-            </details>
+            <Section title="Throughput" reset=("reset-throughput", reset_throughput)>
+                <ImagesInput controls />
+                <LimitInputs controls />
+            </Section>
+            <Section title="Backpressure" reset=("reset-backpressure", reset_queue)>
+                <QueueInputs controls />
+            </Section>
+            <Section title="Cancellation">
+                <RunKey />
+            </Section>
+            <Section title="Crash recovery and errors" reset=("reset-crashes", reset_crashes)>
+                <CrashInputs controls />
+                <NumberInput id="pipeline-error-rate" label="error rate %" value=controls.error_percent min=0 max=100 />
+            </Section>
         </div>
     }
 }
