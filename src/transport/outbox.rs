@@ -106,12 +106,13 @@ impl Outbox {
 
 impl Drop for Outbox {
     fn drop(&mut self) {
-        // A microtask still queued would call a freed closure: leave it to the garbage
-        // collector instead (it only holds a weak reference, which is dead by then).
+        // A microtask still queued would call a freed closure: hand the closure to the
+        // JS garbage collector instead, which frees it once the microtask has run (it
+        // then finds its weak reference dead and does nothing).
         if let Some(end_of_turn) = self.end_of_turn.take()
             && self.inner.scheduled.get()
         {
-            end_of_turn.forget();
+            drop(end_of_turn.into_js_value());
         }
     }
 }
