@@ -7,7 +7,7 @@ use leptos::prelude::*;
 /// The commands the hero offers to copy.
 const INSTALL: [(&str, &str); 2] = [
     ("install-crate", "cargo add leptos_atelier"),
-    ("install-ssr", "cargo add leptos_atelier --features ssr --optional"),
+    ("install-leptos", "cargo install cargo-leptos --locked"),
 ];
 
 /// The code sample's files.
