@@ -3,6 +3,12 @@
 // WebAssembly.Module, the entry to call and the worker's index; then it imports the
 // glue, instantiates the module and calls the entry, which calls serve(). Messages
 // that arrive meanwhile are kept for serve(). Failures are reported to the runtime.
+// The worker's name ("leptos_atelier|<glue URL>") lets the import start before the
+// message arrives.
+const named = self.name.startsWith("leptos_atelier|") ? self.name.slice("leptos_atelier|".length) : null;
+const preloaded = named === null ? null : import(named);
+// A failed import is reported when the message comes and awaits it.
+if (preloaded !== null) preloaded.catch(() => {});
 self.onmessage = async (event) => {
   const early = [];
   self.__leptosAtelierEarly = early;
@@ -10,7 +16,7 @@ self.onmessage = async (event) => {
   const { url, module, entry, index } = event.data;
   const fail = (why) => self.postMessage({ startFailed: String(why) });
   try {
-    const glue = await import(url);
+    const glue = await (url === named ? preloaded : import(url));
     await glue.default({ module_or_path: module });
     const start = glue[entry];
     if (typeof start !== "function") {

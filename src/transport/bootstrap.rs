@@ -56,6 +56,12 @@ pub(crate) fn script_url() -> Result<String, String> {
     })
 }
 
+/// The worker's name (shown by DevTools): this crate's tag, then the glue URL, which
+/// the bootstrap reads back from `self.name` to start importing the glue at once.
+pub(crate) fn worker_name(glue_url: &str) -> String {
+    format!("leptos_atelier|{glue_url}")
+}
+
 /// A readable text for a thrown JS value.
 pub(crate) fn describe(value: JsValue) -> String {
     if let Some(error) = value.dyn_ref::<js_sys::Error>() {

@@ -30,8 +30,12 @@ impl Transport for WebTransport {
             Some(url) => url.to_owned(),
             None => bootstrap::script_url()?,
         };
+        let glue = request.glue_url.map_or_else(bootstrap::glue_url, str::to_owned);
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
+        // The name carries the glue URL, so that the bootstrap starts importing the
+        // glue as soon as it runs, while the hello message is still on its way.
+        options.set_name(&bootstrap::worker_name(&glue));
         let worker = Worker::new_with_options(&script, &options).map_err(describe)?;
 
         // Any message from the worker (the first is the ready handshake or a start
@@ -93,7 +97,6 @@ impl Transport for WebTransport {
             _on_message_error: on_message_error,
         };
         let hello = Object::new();
-        let glue = request.glue_url.map_or_else(bootstrap::glue_url, str::to_owned);
         let fields: [(&str, JsValue); 4] = [
             ("url", glue.into()),
             ("module", wasm_bindgen::module()),
