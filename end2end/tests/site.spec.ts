@@ -14,6 +14,11 @@ test('home: the hero offers the install commands and leads to the docs and the p
   await page.goto('/');
   await expect(page.locator('.hero h1')).toHaveText('leptos_atelier');
   await expect(page.locator('.install code').first()).toHaveText('cargo add leptos_atelier');
+  // The copy button puts the command on the clipboard and says so.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.locator('#install-crate').click();
+  await expect(page.locator('#install-crate')).toHaveText('copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('cargo add leptos_atelier');
   await expect(page.locator('.explainer')).toHaveCount(5);
   // The code sample's tabs switch the file shown.
   await page.locator('#sample-1').click();

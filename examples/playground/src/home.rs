@@ -57,8 +57,9 @@ let app = app.route(
     ),
 ];
 
-/// Copies `text` to the clipboard (in the browser; nothing on the server).
-fn copy(text: &str) -> bool {
+/// Copies `text` to the clipboard, then sets `copied` to whether the browser let it
+/// (nothing happens on the server).
+fn copy(text: &'static str, copied: RwSignal<bool>) {
     #[cfg(target_arch = "wasm32")]
     {
         use wasm_bindgen::{JsCast, JsValue};
@@ -69,15 +70,22 @@ fn copy(text: &str) -> bool {
             .ok()
             .and_then(|clipboard| js_sys::Reflect::get(clipboard, &"writeText".into()).ok())
             .and_then(|write| write.dyn_into::<js_sys::Function>().ok());
-        if let (Ok(clipboard), Some(write)) = (clipboard, write) {
-            return write.call1(&clipboard, &JsValue::from_str(text)).is_ok();
-        }
-        false
+        let (Ok(clipboard), Some(write)) = (clipboard, write) else {
+            return;
+        };
+        let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) else {
+            return;
+        };
+        // A refusal (no permission, no focus) settles the promise as rejected: show it
+        // as not copied rather than leave an unhandled rejection.
+        let promise = js_sys::Promise::resolve(&promise);
+        leptos::task::spawn_local(async move {
+            copied.set(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+        });
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let _ = text;
-        false
+        let _ = (text, copied);
     }
 }
 
@@ -103,7 +111,7 @@ pub fn Home() -> impl IntoView {
                                     <button
                                         id=id
                                         class="copy"
-                                        on:click=move |_| copied.set(copy(command))
+                                        on:click=move |_| copy(command, copied)
                                     >
                                         {move || if copied.get() { "copied" } else { "copy" }}
                                     </button>
