@@ -80,24 +80,26 @@ const BASELINES: &str = r#"
 const echo = `self.onmessage = (e) => { const d = e.data; self.postMessage(d, d instanceof ArrayBuffer ? [d] : []); };`;
 const echoUrl = URL.createObjectURL(new Blob([echo], { type: "text/javascript" }));
 const spawn = () => new Worker(echoUrl, { type: "module" });
+// One echo worker for every round of the ping baselines, as the runtime keeps its
+// task's worker: tearing a worker down per round would load the machine while the
+// other side's round runs.
+const echoWorker = () => (globalThis.__atelierBenchEcho ??= spawn());
 const roundTrip = (w, value, transfer) => new Promise((resolve) => {
   w.onmessage = (e) => resolve(e.data);
   w.postMessage(value, transfer);
 });
 return {
   async pingPong(n) {
-    const w = spawn();
+    const w = echoWorker();
     for (let i = 0; i < 200; i++) await roundTrip(w, i, []);
     // Timed as a whole: performance.now() is coarsened to 0.1 ms in pages that are
     // not cross-origin isolated, too coarse for single round trips.
     const t = performance.now();
     for (let i = 0; i < n; i++) await roundTrip(w, i, []);
-    const perCall = (performance.now() - t) / n;
-    w.terminate();
-    return perCall;
+    return (performance.now() - t) / n;
   },
   async transferPing(bytes, n) {
-    const w = spawn();
+    const w = echoWorker();
     // One buffer for every round, kept between them (as the runtime's side keeps its
     // own): a fresh 16 MiB buffer per round would leave garbage whose collection
     // lands on whichever side runs next.
@@ -108,7 +110,6 @@ return {
     for (let i = 0; i < n; i++) buffer = await roundTrip(w, buffer, [buffer]);
     const perTrip = (performance.now() - t) / n;
     globalThis.__atelierBenchBuffer = buffer;
-    w.terminate();
     return perTrip;
   },
   async throughput(total, inFlight, workers) {
