@@ -97,6 +97,11 @@ impl Outbox {
         Ok(())
     }
 
+    /// Posts what is held now, instead of at the end of the turn.
+    pub(crate) fn flush(&self) {
+        self.inner.flush();
+    }
+
     /// Drops what is held and posts nothing more.
     pub(crate) fn close(&self) {
         self.inner.closed.set(true);

@@ -75,6 +75,12 @@ mod browser {
         let replies = outbox.clone();
         let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&replies, frame, &attachments));
         let session = Session::new(registry, index as usize, post);
+        // The handshake goes first, then the replies to frames that came early.
+        match codec::encode_envelope(&FromWorker::Ready) {
+            Ok(ready) => post_reply(&outbox, ready, &[]),
+            Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
+        }
+        let flush = outbox.clone();
         let receive = move |data: JsValue| {
             let Some(frames) = wire::unpack(&data) else {
                 web_sys::console::error_1(&JsValue::from_str(
@@ -91,6 +97,9 @@ mod browser {
                     ))),
                 }
             }
+            // The replies of handlers that finished at once leave now, together,
+            // rather than after the turn's microtasks.
+            flush.flush();
         };
         // Frames that arrived while the bundle loaded come first, in order.
         let early = Reflect::get(&scope, &JsValue::from_str(GLOBAL_EARLY))
@@ -110,10 +119,6 @@ mod browser {
         // The handler lives as long as the worker does.
         on_message.forget();
         let _ = Reflect::set(&scope, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
-        match codec::encode_envelope(&FromWorker::Ready) {
-            Ok(ready) => post_reply(&outbox, ready, &[]),
-            Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
-        }
     }
 
     /// Posts a frame. If the browser refuses (an output `Transfer` of an object that
