@@ -28,9 +28,8 @@ extern "C" {
     fn queue_microtask(callback: &JsValue);
 }
 
-/// Posts one message: either side's `postMessage(message)`, or
-/// `postMessage(message, transfer)` if there is something to transfer.
-type Post = Box<dyn Fn(&JsValue, Option<&Array>) -> Result<(), JsValue>>;
+/// Posts one message: either side's `postMessage(message, transfer)`.
+type Post = Box<dyn Fn(&JsValue, &Array) -> Result<(), JsValue>>;
 
 /// Frames waiting for the end of this turn, and how to post them.
 pub(crate) struct Outbox {
@@ -49,7 +48,7 @@ struct Inner {
 }
 
 impl Outbox {
-    pub(crate) fn new(post: impl Fn(&JsValue, Option<&Array>) -> Result<(), JsValue> + 'static) -> Self {
+    pub(crate) fn new(post: impl Fn(&JsValue, &Array) -> Result<(), JsValue> + 'static) -> Self {
         let inner = Rc::new(Inner {
             post: Box::new(post),
             batch: RefCell::default(),
@@ -132,7 +131,7 @@ impl Inner {
         }
         // Posting a string needs no transfer and cannot be refused; should the browser
         // throw anyway, say so where a developer looks.
-        if let Err(e) = (self.post)(&message, None) {
+        if let Err(e) = (self.post)(&message, &Array::new()) {
             let text = format!("leptos_atelier: could not post frames: {e:?}");
             web_sys::console::error_1(&JsValue::from_str(&text));
         }

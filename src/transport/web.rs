@@ -86,10 +86,7 @@ impl Transport for WebTransport {
 
         let target = worker.clone();
         let link = WebLink {
-            outbox: Outbox::new(move |message, transfer| match transfer {
-                Some(transfer) => target.post_message_with_transfer(message, transfer),
-                None => target.post_message(message),
-            }),
+            outbox: Outbox::new(move |message, transfer| target.post_message_with_transfer(message, transfer)),
             worker,
             start_timer,
             _on_message: on_message,

@@ -32,13 +32,11 @@ pub(crate) const BATCH_MAX: usize = 8 * 1024;
 /// The first character of a batch.
 const BATCH_MARK: u16 = 0xFF;
 
-/// Posts with `post` (either side's `postMessage(message)`, or
-/// `postMessage(message, transfer)` when given a transfer list).
-pub(crate) type PostFn<'a> = &'a dyn Fn(&JsValue, Option<&Array>) -> Result<(), JsValue>;
+/// Posts with `post` (either side's `postMessage(message, transfer)`).
+pub(crate) type PostFn<'a> = &'a dyn Fn(&JsValue, &Array) -> Result<(), JsValue>;
 
 /// Posts one frame, as text or bytes, with its attachments transferred.
 pub(crate) fn post_frame(post: PostFn<'_>, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
-    // Chromium posts a little faster without a transfer list, even an empty one.
     let transfer = Array::new();
     let body: JsValue = if frame.len() <= TEXT_FRAME_MAX {
         let units: Vec<u16> = frame.iter().map(|&byte| u16::from(byte)).collect();
@@ -49,15 +47,14 @@ pub(crate) fn post_frame(post: PostFn<'_>, frame: &[u8], attachments: &[JsValue]
         bytes.into()
     };
     if attachments.is_empty() {
-        let transfer = (transfer.length() > 0).then_some(&transfer);
-        return post(&body, transfer).map_err(describe);
+        return post(&body, &transfer).map_err(describe);
     }
     let message = Array::of1(&body);
     for attachment in attachments {
         message.push(attachment);
         transfer.push(attachment);
     }
-    post(&message, Some(&transfer)).map_err(describe)
+    post(&message, &transfer).map_err(describe)
 }
 
 /// A batch being filled: the characters of a batch message (see the module docs).

@@ -68,9 +68,8 @@ mod browser {
         std::panic::set_hook(Box::new(report_panic));
 
         let reply_scope = scope.clone();
-        let outbox = Rc::new(Outbox::new(move |message, transfer| match transfer {
-            Some(transfer) => reply_scope.post_message_with_transfer(message, transfer),
-            None => reply_scope.post_message(message),
+        let outbox = Rc::new(Outbox::new(move |message, transfer| {
+            reply_scope.post_message_with_transfer(message, transfer)
         }));
         let replies = outbox.clone();
         let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&replies, frame, &attachments));
