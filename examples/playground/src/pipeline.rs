@@ -11,8 +11,8 @@ use futures_util::StreamExt;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_atelier::{
-    CallOptions, CrashPolicy, InitMode, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, Trace,
-    TraceEnd, UseAbortStateReturn, parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot,
+    CallOptions, CrashPolicy, InitMode, ParallelLimitOptions, QueuePolicy, Task, TaskConfig, TaskError, TaskRuntime,
+    Trace, TraceEnd, UseAbortStateReturn, parallel_limit_settled, use_abort_state, use_task_runtime, use_task_snapshot,
     use_task_telemetry,
 };
 
@@ -69,7 +69,7 @@ fn define_stages(settings: Settings) -> Option<Stages> {
             task.dispose();
         }
     }
-    let define = |config: TaskConfig| runtime.define(config.bootstrap_url(crate::BOOTSTRAP_PATH)).ok();
+    let define = |config: TaskConfig| define_stage(&runtime, config);
     Some(Stages {
         resize: define(
             TaskConfig::parallel("playground_workers")
@@ -87,6 +87,11 @@ fn define_stages(settings: Settings) -> Option<Stages> {
                 .idle_timeout(std::time::Duration::from_secs(10)),
         )?,
     })
+}
+
+/// Defines one stage, its workers started from the bootstrap script the server serves.
+fn define_stage(runtime: &TaskRuntime, config: TaskConfig) -> Option<Task> {
+    runtime.define(config.bootstrap_url(crate::BOOTSTRAP_PATH)).ok()
 }
 
 /// The analyze stage's settings: its queue and crash policies come from the page; with
@@ -336,7 +341,7 @@ pub fn Pipeline() -> impl IntoView {
         stages.update_value(|stages| {
             let Some(stages) = stages else { return };
             stages.analyze.dispose();
-            if let Ok(analyze) = runtime.define(analyze_config(settings).bootstrap_url(crate::BOOTSTRAP_PATH)) {
+            if let Some(analyze) = define_stage(&runtime, analyze_config(settings)) {
                 stages.analyze = analyze;
             }
         });
