@@ -425,6 +425,39 @@ async fn a_panicking_handler_crashes_its_worker_and_the_next_call_gets_a_fresh_o
 }
 
 #[wasm_bindgen_test]
+async fn a_panic_on_a_call_sent_before_the_worker_was_ready_is_a_crash_not_a_failed_start() {
+    // The call reaches the worker while its bundle loads, so the worker serves it
+    // right after its handshake, in the same turn.
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    match task.call::<Explode>(()).await {
+        Err(TaskError::WorkerCrashed { cause, .. }) => assert!(cause.contains("boom in the worker"), "{cause}"),
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert_eq!(task.call::<Sum>(vec![2, 3]).await, Ok((5, 0)));
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn calls_answered_before_a_panic_in_the_same_batch_keep_their_results() {
+    let config = TaskConfig::singleton("test_workers")
+        .max_in_flight(8)
+        .init(InitMode::Eager);
+    let (_runtime, task) = runtime_with(config);
+    wait_until("the worker is ready", || {
+        task.snapshot().workers[0].state == WorkerState::Ready
+    })
+    .await;
+    // One batch: two calls the worker answers at once, then one that panics.
+    let first = task.call::<Sum>(vec![1, 2]);
+    let second = task.call::<Sum>(vec![3, 4]);
+    let explode = task.call::<Explode>(());
+    let (first, second, explode) = futures_util::join!(first, second, explode);
+    assert_eq!((first, second), (Ok((3, 0)), Ok((7, 0))));
+    assert!(matches!(explode, Err(TaskError::WorkerCrashed { .. })), "{explode:?}");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
 async fn an_aborted_in_flight_call_answers_at_once_and_the_worker_serves_on() {
     let (runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
     let call = task.call_with::<Sum>(vec![1, 2], leptos_atelier::CallOptions::new().key("job-1"));

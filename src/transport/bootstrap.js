@@ -15,6 +15,8 @@ self.onmessage = async (event) => {
   self.onmessage = (e) => early.push(e.data);
   const { url, module, entry, index } = event.data;
   const fail = (why) => self.postMessage({ startFailed: String(why) });
+  // Failures outside any handler end the worker: report their cause first.
+  const crashed = (why) => self.postMessage({ crashed: why });
   try {
     const glue = await (url === named ? preloaded : import(url));
     await glue.default({ module_or_path: module });
@@ -24,8 +26,6 @@ self.onmessage = async (event) => {
       return;
     }
     self.__leptosAtelierWorkerIndex = index;
-    // Failures outside any handler end the worker: report their cause first.
-    const crashed = (why) => self.postMessage({ crashed: why });
     self.addEventListener("unhandledrejection", (e) => {
       const r = e.reason;
       crashed(`unhandled promise rejection: ${r && r.stack ? r.stack : r}`);
@@ -36,6 +36,10 @@ self.onmessage = async (event) => {
       fail(`worker entry '${entry}' returned without calling serve()`);
     }
   } catch (err) {
-    fail(err && err.stack ? err.stack : err);
+    const why = err && err.stack ? err.stack : err;
+    // Once serving, a throw is a handler's panic on an early frame (its hook has
+    // reported it already): the worker started, then crashed.
+    if (self.__leptosAtelierServing === true) crashed(String(why));
+    else fail(why);
   }
 };

@@ -96,7 +96,8 @@ impl Outbox {
         Ok(())
     }
 
-    /// Posts what is held now, instead of at the end of the turn.
+    /// Posts what is held now, instead of at the end of the turn. Safe to call from a
+    /// panic hook: it never panics itself.
     pub(crate) fn flush(&self) {
         self.inner.flush();
     }
@@ -123,7 +124,9 @@ impl Drop for Outbox {
 
 impl Inner {
     fn flush(&self) {
-        let Some(message) = self.batch.borrow_mut().take() else {
+        // `try_`: a flush from a panic hook may interrupt a `send` holding the batch;
+        // the batch is then mid-change and stays unsent.
+        let Some(message) = self.batch.try_borrow_mut().ok().and_then(|mut batch| batch.take()) else {
             return;
         };
         if self.closed.get() {

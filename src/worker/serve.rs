@@ -41,6 +41,7 @@ pub fn serve(registry: Registry) {
 
 #[cfg(target_arch = "wasm32")]
 mod browser {
+    use std::cell::OnceCell;
     use std::rc::Rc;
 
     use js_sys::{Array, Reflect};
@@ -53,6 +54,13 @@ mod browser {
     use crate::transport::wire;
     use crate::worker::Registry;
     use crate::worker::session::{Post, Session, Work};
+
+    thread_local! {
+        /// The worker's outbox, for the panic hook: what it holds (the handshake, the
+        /// replies of calls that finished earlier in this turn) leaves before the
+        /// crash report, not with the dying worker.
+        static REPLIES: OnceCell<Rc<Outbox>> = const { OnceCell::new() };
+    }
 
     pub(super) fn serve(registry: Registry) {
         let global = js_sys::global();
@@ -71,6 +79,7 @@ mod browser {
         let outbox = Rc::new(Outbox::new(move |message, transfer| {
             reply_scope.post_message_with_transfer(message, transfer)
         }));
+        REPLIES.with(|replies| replies.set(outbox.clone()).ok());
         let replies = outbox.clone();
         let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&replies, frame, &attachments));
         let session = Session::new(registry, index as usize, post);
@@ -105,6 +114,8 @@ mod browser {
             .ok()
             .and_then(|early| early.dyn_into::<Array>().ok());
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| receive(event.data()));
+        // Serving from here on: a panic on an early frame is a crash, not a failed start.
+        let _ = Reflect::set(&scope, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
         if let Some(early) = early {
             let handler: &js_sys::Function = on_message.as_ref().unchecked_ref();
             for data in early.iter() {
@@ -117,7 +128,6 @@ mod browser {
         scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The handler lives as long as the worker does.
         on_message.forget();
-        let _ = Reflect::set(&scope, &JsValue::from_str(GLOBAL_SERVING), &JsValue::TRUE);
     }
 
     /// Posts a frame. If the browser refuses (an output `Transfer` of an object that
@@ -157,6 +167,14 @@ mod browser {
     }
 
     fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+        // Calls that finished before the panic did finish: their replies go first.
+        // Without this, a panic on a frame that came early also swallowed the held
+        // handshake, and the runtime took the crash for a failed start.
+        REPLIES.with(|replies| {
+            if let Some(outbox) = replies.get() {
+                outbox.flush();
+            }
+        });
         if let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() {
             let message = js_sys::Object::new();
             let _ = Reflect::set(
