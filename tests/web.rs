@@ -831,21 +831,38 @@ async fn the_frames_of_one_turn_travel_as_one_message_each_way() {
     task.dispose();
 }
 
-#[wasm_bindgen_test]
-async fn a_worker_answering_a_malformed_batch_is_a_protocol_error_not_a_hang() {
-    // A stand-in worker that says it is ready, then answers with a batch whose
-    // second frame claims more bytes than follow.
-    let script = r#"
-        self.onmessage = (e) => {
-          if (typeof e.data !== "string") { self.postMessage("\u0000"); return; }
-          self.postMessage("\u00ff\u0000\u0001\u0001\u0000\u0009ab");
-        };
-    "#;
-    let parts = js_sys::Array::of1(&JsValue::from_str(script));
+/// A `blob:` URL of a stand-in worker script that says it is ready (a text frame of
+/// the one byte 0), then answers each frame with `reply`, a JS string expression.
+fn stand_in_worker(reply: &str) -> String {
+    let script = format!(
+        r#"self.onmessage = (e) => {{
+          if (typeof e.data !== "string") {{ self.postMessage("\u0000"); return; }}
+          self.postMessage({reply});
+        }};"#
+    );
+    let parts = js_sys::Array::of1(&JsValue::from_str(&script));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/javascript");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
-    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    web_sys::Url::create_object_url_with_blob(&blob).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_answering_a_malformed_batch_is_a_protocol_error_not_a_hang() {
+    // A batch whose second frame claims more bytes than follow.
+    let url = stand_in_worker(r#""\u00ff\u0000\u0001\u0001\u0000\u0009ab""#);
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
+    match task.call::<Sum>(vec![1]).await {
+        Err(TaskError::Protocol { message, .. }) => assert!(message.contains("unexpected message"), "{message}"),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_answering_text_that_is_not_one_byte_per_character_is_a_protocol_error() {
+    // A frame is one character per byte: U+0100 cannot be one.
+    let url = stand_in_worker(r#""\u0001\u0100""#);
     let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
     match task.call::<Sum>(vec![1]).await {
         Err(TaskError::Protocol { message, .. }) => assert!(message.contains("unexpected message"), "{message}"),
