@@ -44,6 +44,8 @@ struct Inner {
     batch: RefCell<Batch>,
     /// A flush is queued as a microtask.
     scheduled: Cell<bool>,
+    /// Inside [`Outbox::hold_while`]: its end flushes, no microtask is needed.
+    held: Cell<bool>,
     closed: Cell<bool>,
 }
 
@@ -53,6 +55,7 @@ impl Outbox {
             post: Box::new(post),
             batch: RefCell::default(),
             scheduled: Cell::new(false),
+            held: Cell::new(false),
             closed: Cell::new(false),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
@@ -69,7 +72,8 @@ impl Outbox {
     }
 
     /// Sends a frame and transfers its attachments. A small frame without attachments
-    /// is held until the end of this turn (or until enough are held) and cannot fail
+    /// is held until the end of this turn, or of the enclosing [`Outbox::hold_while`]
+    /// (or until enough are held), and cannot fail
     /// here; any other frame is posted now, after those held, and its error (an object
     /// the browser refuses to transfer, say) is returned.
     pub(crate) fn send(&self, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
@@ -88,7 +92,8 @@ impl Outbox {
         };
         if full {
             inner.flush();
-        } else if !inner.scheduled.replace(true)
+        } else if !inner.held.get()
+            && !inner.scheduled.replace(true)
             && let Some(end_of_turn) = &self.end_of_turn
         {
             queue_microtask(end_of_turn.as_ref());
@@ -100,6 +105,18 @@ impl Outbox {
     /// panic hook: it never panics itself.
     pub(crate) fn flush(&self) {
         self.inner.flush();
+    }
+
+    /// Runs `f`, then posts what it sent (with anything held before) as one message,
+    /// instead of queueing a microtask for it. For code that knows where its turn's
+    /// sending ends, such as a worker's message handler.
+    pub(crate) fn hold_while(&self, f: impl FnOnce()) {
+        let nested = self.inner.held.replace(true);
+        f();
+        if !nested {
+            self.inner.held.set(false);
+            self.inner.flush();
+        }
     }
 
     /// Drops what is held and posts nothing more.

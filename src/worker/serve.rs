@@ -88,7 +88,7 @@ mod browser {
             Ok(ready) => post_reply(&outbox, ready, &[]),
             Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
         }
-        let flush = outbox.clone();
+        let replies = outbox.clone();
         let receive = move |data: JsValue| {
             let Some(frames) = wire::unpack(&data) else {
                 web_sys::console::error_1(&JsValue::from_str(
@@ -96,18 +96,19 @@ mod browser {
                 ));
                 return;
             };
-            for (frame, attachments) in frames {
-                match session.receive(&frame, &attachments) {
-                    Ok(Some(work)) => run(work),
-                    Ok(None) => {}
-                    Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
-                        "leptos_atelier: the worker received a malformed frame: {e}"
-                    ))),
+            // The replies of handlers that finish at once leave together when the
+            // message is handled, rather than after the turn's microtasks.
+            replies.hold_while(|| {
+                for (frame, attachments) in frames {
+                    match session.receive(&frame, &attachments) {
+                        Ok(Some(work)) => run(work),
+                        Ok(None) => {}
+                        Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
+                            "leptos_atelier: the worker received a malformed frame: {e}"
+                        ))),
+                    }
                 }
-            }
-            // The replies of handlers that finished at once leave now, together,
-            // rather than after the turn's microtasks.
-            flush.flush();
+            });
         };
         // Frames that arrived while the bundle loaded come first, in order.
         let early = Reflect::get(&scope, &JsValue::from_str(GLOBAL_EARLY))
