@@ -31,6 +31,7 @@ use crate::transport::Transport;
 pub struct RuntimeOptions {
     spans: SpanMode,
     sample_rate: f64,
+    spare_workers: usize,
 }
 
 impl Default for RuntimeOptions {
@@ -38,6 +39,7 @@ impl Default for RuntimeOptions {
         Self {
             spans: SpanMode::Auto,
             sample_rate: 1.0,
+            spare_workers: 0,
         }
     }
 }
@@ -59,6 +61,31 @@ impl RuntimeOptions {
     /// to `0.0..=1.0` and a rate that is not a number (NaN, infinite) means 1.
     pub fn sample_rate(mut self, rate: f64) -> Self {
         self.sample_rate = rate;
+        self
+    }
+
+    /// How many workers to keep started ahead of need (default 0, as in Atelier).
+    ///
+    /// Starting a worker is mostly the browser's work: creating the thread, running
+    /// the bootstrap, importing the app's glue (the compiled module is handed over,
+    /// so nothing is downloaded or compiled again). With spares, once a first worker
+    /// has started, the runtime keeps `n` more through those steps, bound to no task;
+    /// the next worker any task starts takes one (if it uses the same
+    /// [bootstrap](crate::TaskConfig::bootstrap_url) and [glue](crate::TaskConfig::glue_url)
+    /// URLs) and only has to instantiate the module and serve, and a replacement
+    /// starts at once. Each spare costs a worker thread with the glue loaded, not a
+    /// wasm instance. Spares belong to no task, so no snapshot shows them; they stop
+    /// when the runtime and its tasks are dropped. Native builds ignore it.
+    ///
+    /// ```
+    /// use leptos_atelier::{RuntimeOptions, TaskRuntime};
+    ///
+    /// // Pools that grow or restart often get their next worker in a few milliseconds.
+    /// let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spare_workers(1));
+    /// # drop(runtime);
+    /// ```
+    pub fn spare_workers(mut self, n: usize) -> Self {
+        self.spare_workers = n;
         self
     }
 
@@ -133,7 +160,7 @@ impl TaskRuntime {
     /// [`new`](Self::new), observed as `options` say.
     pub fn new_with_options(options: RuntimeOptions) -> Self {
         #[cfg(target_arch = "wasm32")]
-        let transport: Rc<dyn Transport> = Rc::new(crate::transport::web::WebTransport);
+        let transport: Rc<dyn Transport> = Rc::new(crate::transport::web::WebTransport::new(options.spare_workers));
         #[cfg(not(target_arch = "wasm32"))]
         let transport: Rc<dyn Transport> = Rc::new(NoWorkers);
         Self::with_parts(transport, Platform::native_or_browser(), options)

@@ -801,6 +801,98 @@ fn count(counts: &JsValue, name: &str) -> f64 {
     js_sys::Reflect::get(counts, &name.into()).unwrap().as_f64().unwrap()
 }
 
+/// Records every worker the page constructs, by wrapping the page's `Worker`: for
+/// each, in construction order, `{ posted, terminated }` (the messages the page
+/// posted to it, and whether it was terminated). Returns the records and a function
+/// that unwraps it.
+fn record_workers() -> (js_sys::Array, js_sys::Function) {
+    let install = js_sys::Function::new_no_args(
+        r#"
+        const Original = globalThis.Worker;
+        const made = [];
+        globalThis.Worker = function (url, options) {
+          const worker = new Original(url, options);
+          const record = { posted: 0, terminated: false };
+          made.push(record);
+          const post = worker.postMessage.bind(worker);
+          worker.postMessage = (...args) => { record.posted++; return post(...args); };
+          const terminate = worker.terminate.bind(worker);
+          worker.terminate = () => { record.terminated = true; terminate(); };
+          return worker;
+        };
+        globalThis.Worker.prototype = Original.prototype;
+        return [made, () => { globalThis.Worker = Original; }];
+        "#,
+    );
+    let pair: js_sys::Array = install.call0(&JsValue::NULL).unwrap().unchecked_into();
+    (pair.get(0).unchecked_into(), pair.get(1).unchecked_into())
+}
+
+fn posted_to(made: &js_sys::Array, index: u32) -> f64 {
+    js_sys::Reflect::get(&made.get(index), &"posted".into())
+        .unwrap()
+        .as_f64()
+        .unwrap()
+}
+
+fn terminated(made: &js_sys::Array, index: u32) -> bool {
+    js_sys::Reflect::get(&made.get(index), &"terminated".into())
+        .unwrap()
+        .is_truthy()
+}
+
+#[wasm_bindgen_test]
+async fn without_spares_a_runtime_starts_only_the_workers_its_tasks_need() {
+    let (made, restore) = record_workers();
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    assert_eq!(task.call::<Sum>(vec![1]).await, Ok((1, 0)));
+    assert_eq!(made.length(), 1);
+    restore.call0(&JsValue::NULL).unwrap();
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn the_next_worker_a_task_starts_is_the_spare_and_a_new_spare_waits() {
+    let (made, restore) = record_workers();
+    let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::Off).spare_workers(1));
+    let first = runtime.define(TaskConfig::singleton("test_workers")).unwrap();
+    assert_eq!(first.call::<Sum>(vec![1, 2]).await, Ok((3, 0)));
+    // The first task's worker, and a spare that has been told nothing yet.
+    assert_eq!(made.length(), 2);
+    assert_eq!(posted_to(&made, 1), 0.0);
+    let second = runtime.define(TaskConfig::singleton("test_workers")).unwrap();
+    assert_eq!(second.call::<Sum>(vec![4]).await, Ok((4, 0)));
+    // The spare became the second task's worker; its replacement waits.
+    assert_eq!(made.length(), 3);
+    assert!(posted_to(&made, 1) >= 2.0, "hello and the call");
+    assert_eq!(posted_to(&made, 2), 0.0);
+    // A task started from another bootstrap URL does not take a spare of the default one.
+    let url = web_sys::Url::create_object_url_with_blob(
+        &web_sys::Blob::new_with_str_sequence_and_options(
+            &js_sys::Array::of1(&JsValue::from_str(leptos_atelier::WORKER_BOOTSTRAP)),
+            &{
+                let options = web_sys::BlobPropertyBag::new();
+                options.set_type("text/javascript");
+                options
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let third = runtime
+        .define(TaskConfig::singleton("test_workers").bootstrap_url(url))
+        .unwrap();
+    assert_eq!(third.call::<Sum>(vec![5]).await, Ok((5, 0)));
+    assert_eq!(posted_to(&made, 2), 0.0, "the default spare still waits");
+    assert!(posted_to(&made, 3) >= 2.0, "the third task started its own worker");
+    restore.call0(&JsValue::NULL).unwrap();
+    for task in [&first, &second, &third] {
+        task.dispose();
+    }
+    drop((first, second, third, runtime));
+    assert!(terminated(&made, 2), "spares stop with the runtime");
+}
+
 #[wasm_bindgen_test]
 async fn the_frames_of_one_turn_travel_as_one_message_each_way() {
     let (counts, restore) = count_worker_messages();

@@ -63,9 +63,10 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   await expect(page.locator('li.worker[data-state="ready"]')).toHaveCount(2);
 
   // The workers start from the bootstrap script the server serves, under a policy
-  // that refuses blob: workers: the two of this pool, and the image pipeline's
-  // analyze worker, which starts as soon as the page is up (InitMode::Eager).
-  expect(workerUrls.length).toBe(3);
+  // that refuses blob: workers: the two of this pool, the image pipeline's analyze
+  // worker, which starts as soon as the page is up (InitMode::Eager), and the spare
+  // the runtime keeps started (RuntimeOptions::spare_workers(1)) from the same script.
+  expect(workerUrls.length).toBe(4);
   for (const url of workerUrls) expect(url).toMatch(/\/atelier-bootstrap\.js$/);
 
   await page.screenshot({ path: testInfo.outputPath('playground-after-run.png'), fullPage: true });

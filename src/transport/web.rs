@@ -6,6 +6,12 @@
 //! message channel (a dedicated `MessagePort` halves Chromium's message rate). Frames
 //! go through an [`Outbox`], which sends those of one turn as one message; their
 //! encoding is in [`wire`].
+//!
+//! With spare workers ([`RuntimeOptions::spare_workers`](crate::RuntimeOptions::spare_workers)),
+//! the transport keeps that many workers started ahead: their bootstrap has run and
+//! imported the app's glue, and they wait for the hello that binds them to a task's
+//! entry. A spawn takes a spare started from the same bootstrap and glue URLs, and
+//! starts its replacement. Spares belong to no task and are terminated with the transport.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,7 +28,71 @@ use crate::platform::Timeout;
 
 /// Spawns real Web Workers.
 #[derive(Debug, Default)]
-pub(crate) struct WebTransport;
+pub(crate) struct WebTransport {
+    /// How many spare workers to keep.
+    spare_workers: usize,
+    spares: RefCell<Vec<Spare>>,
+}
+
+/// A worker started ahead, waiting for its hello.
+#[derive(Debug)]
+struct Spare {
+    worker: Worker,
+    script: String,
+    glue: String,
+}
+
+impl WebTransport {
+    /// A transport that keeps `spare_workers` workers started ahead, from the first
+    /// spawn on (the first spawn says which bootstrap and glue to start them from).
+    pub(crate) fn new(spare_workers: usize) -> Self {
+        Self {
+            spare_workers,
+            spares: RefCell::default(),
+        }
+    }
+
+    /// A spare started from `script` and `glue`, if there is one.
+    fn take_spare(&self, script: &str, glue: &str) -> Option<Worker> {
+        let mut spares = self.spares.borrow_mut();
+        let at = spares.iter().position(|s| s.script == script && s.glue == glue)?;
+        Some(spares.remove(at).worker)
+    }
+
+    /// Starts spares from `script` and `glue` until there are enough.
+    fn top_up(&self, script: &str, glue: &str) {
+        while self.spares.borrow().len() < self.spare_workers {
+            match start(script, glue) {
+                Ok(worker) => self.spares.borrow_mut().push(Spare {
+                    worker,
+                    script: script.to_owned(),
+                    glue: glue.to_owned(),
+                }),
+                // A spare is an optimisation: the next spawn starts its own worker
+                // and reports what goes wrong.
+                Err(_) => return,
+            }
+        }
+    }
+}
+
+impl Drop for WebTransport {
+    fn drop(&mut self) {
+        for spare in self.spares.take() {
+            spare.worker.terminate();
+        }
+    }
+}
+
+/// Creates a worker running the bootstrap `script`.
+fn start(script: &str, glue: &str) -> Result<Worker, String> {
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    // The name carries the glue URL, so that the bootstrap starts importing the
+    // glue as soon as it runs, while the hello message is still on its way.
+    options.set_name(&bootstrap::worker_name(glue));
+    Worker::new_with_options(script, &options).map_err(describe)
+}
 
 impl Transport for WebTransport {
     fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
@@ -31,12 +101,10 @@ impl Transport for WebTransport {
             None => bootstrap::script_url()?,
         };
         let glue = request.glue_url.map_or_else(bootstrap::glue_url, str::to_owned);
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Module);
-        // The name carries the glue URL, so that the bootstrap starts importing the
-        // glue as soon as it runs, while the hello message is still on its way.
-        options.set_name(&bootstrap::worker_name(&glue));
-        let worker = Worker::new_with_options(&script, &options).map_err(describe)?;
+        let worker = match self.take_spare(&script, &glue) {
+            Some(spare) => spare,
+            None => start(&script, &glue)?,
+        };
 
         // Any message from the worker (the first is the ready handshake or a start
         // failure) proves it started; until then this timer runs.
@@ -95,7 +163,7 @@ impl Transport for WebTransport {
         };
         let hello = Object::new();
         let fields: [(&str, JsValue); 4] = [
-            ("url", glue.into()),
+            ("url", glue.as_str().into()),
             ("module", wasm_bindgen::module()),
             ("entry", request.worker_entry.into()),
             ("index", (request.worker_index as f64).into()),
@@ -104,6 +172,7 @@ impl Transport for WebTransport {
             Reflect::set(&hello, &JsValue::from_str(name), &value).map_err(describe)?;
         }
         link.worker.post_message(&hello).map_err(describe)?;
+        self.top_up(&script, &glue);
         Ok(Box::new(link))
     }
 }

@@ -53,7 +53,10 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // One runtime for the page (none on the server, where the page renders its empty
     // state), recording spans and traces for the event panel.
-    provide_task_runtime_with(|| TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::On)));
+    provide_task_runtime_with(|| {
+        // A spare worker makes the crash demo's restarts and the pools' growth quick.
+        TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::On).spare_workers(1))
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/playground.css" />
         <Title text="leptos_atelier playground" />
