@@ -26,7 +26,9 @@ use crate::transfer::Attachments;
 // Strings are built and read in one call each: `String.fromCharCode(...view)` (what
 // `JsString::from_char_code` does) is 5-7x slower than `apply` in V8, and reading a
 // frame with one `charCodeAt` call from wasm per character costs a boundary crossing
-// per byte.
+// per byte. (Built-ins only, `Reflect.apply` and `TextEncoder.encodeInto` into wasm
+// memory, would spare the workers this snippet's module fetch, but made the round
+// trip slower; the fetch did not show in the worker start benchmark.)
 #[wasm_bindgen(inline_js = r#"
 export function latin1_string(units) {
   return String.fromCharCode.apply(null, units);
@@ -166,9 +168,7 @@ fn frame_bytes(body: &JsValue) -> Option<Vec<u8>> {
 
 /// One byte per character; `None` if a character is above U+00FF (not a frame).
 ///
-/// Copied code unit by code unit in one call: for frames of a few dozen characters
-/// that is about four times faster than copying the string into wasm as UTF-8 and
-/// decoding it.
+/// Copied code unit by code unit in one call, straight into the returned bytes.
 fn latin1_bytes(text: &JsString) -> Option<Vec<u8>> {
     let mut bytes = vec![0; text.length() as usize];
     latin1_read(text, &mut bytes).then_some(bytes)
