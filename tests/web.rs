@@ -771,51 +771,25 @@ async fn a_cpu_bound_handler_with_checkpoints_hears_its_cancel_and_frees_the_wor
     task.dispose();
 }
 
-/// Counts the messages the page posts to workers and receives from them, by wrapping
-/// the page's `Worker` constructor (the runtime looks it up at each `new Worker`).
-/// Received messages include the ready handshake.
-/// Returns the counters (`{ posted, received }`) and a function that unwraps it.
-fn count_worker_messages() -> (JsValue, js_sys::Function) {
-    let install = js_sys::Function::new_no_args(
-        r#"
-        const Original = globalThis.Worker;
-        const counts = { posted: 0, received: 0 };
-        // A plain function, not a subclass: the test runner's own wrapper returns
-        // the worker it made, which a subclass constructor would not see.
-        globalThis.Worker = function (url, options) {
-          const worker = new Original(url, options);
-          const post = worker.postMessage.bind(worker);
-          worker.postMessage = (...args) => { counts.posted++; return post(...args); };
-          worker.addEventListener("message", () => { counts.received++; });
-          return worker;
-        };
-        globalThis.Worker.prototype = Original.prototype;
-        return [counts, () => { globalThis.Worker = Original; }];
-        "#,
-    );
-    let pair: js_sys::Array = install.call0(&JsValue::NULL).unwrap().unchecked_into();
-    (pair.get(0), pair.get(1).unchecked_into())
-}
-
-fn count(counts: &JsValue, name: &str) -> f64 {
-    js_sys::Reflect::get(counts, &name.into()).unwrap().as_f64().unwrap()
-}
-
-/// Records every worker the page constructs, by wrapping the page's `Worker`: for
-/// each, in construction order, `{ posted, terminated }` (the messages the page
-/// posted to it, and whether it was terminated). Returns the records and a function
-/// that unwraps it.
+/// Records every worker the page constructs, by wrapping the page's `Worker` (the
+/// runtime looks it up at each `new Worker`): for each, in construction order,
+/// `{ posted, received, terminated }` (the messages the page posted to it and received
+/// from it, the ready handshake included, and whether it was terminated). Returns the
+/// records and a function that unwraps it.
 fn record_workers() -> (js_sys::Array, js_sys::Function) {
     let install = js_sys::Function::new_no_args(
         r#"
         const Original = globalThis.Worker;
         const made = [];
+        // A plain function, not a subclass: the test runner's own wrapper returns
+        // the worker it made, which a subclass constructor would not see.
         globalThis.Worker = function (url, options) {
           const worker = new Original(url, options);
-          const record = { posted: 0, terminated: false };
+          const record = { posted: 0, received: 0, terminated: false };
           made.push(record);
           const post = worker.postMessage.bind(worker);
           worker.postMessage = (...args) => { record.posted++; return post(...args); };
+          worker.addEventListener("message", () => { record.received++; });
           const terminate = worker.terminate.bind(worker);
           worker.terminate = () => { record.terminated = true; terminate(); };
           return worker;
@@ -828,17 +802,24 @@ fn record_workers() -> (js_sys::Array, js_sys::Function) {
     (pair.get(0).unchecked_into(), pair.get(1).unchecked_into())
 }
 
+/// A field of the record of the `index`th worker made.
+fn record(made: &js_sys::Array, index: u32, field: &str) -> JsValue {
+    js_sys::Reflect::get(&made.get(index), &field.into()).unwrap()
+}
+
 fn posted_to(made: &js_sys::Array, index: u32) -> f64 {
-    js_sys::Reflect::get(&made.get(index), &"posted".into())
-        .unwrap()
-        .as_f64()
-        .unwrap()
+    record(made, index, "posted").as_f64().unwrap()
 }
 
 fn terminated(made: &js_sys::Array, index: u32) -> bool {
-    js_sys::Reflect::get(&made.get(index), &"terminated".into())
-        .unwrap()
-        .is_truthy()
+    record(made, index, "terminated").is_truthy()
+}
+
+/// `field` summed over every worker made.
+fn total(made: &js_sys::Array, field: &str) -> f64 {
+    (0..made.length())
+        .map(|i| record(made, i, field).as_f64().unwrap())
+        .sum()
 }
 
 #[wasm_bindgen_test]
@@ -895,7 +876,7 @@ async fn the_next_worker_a_task_starts_is_the_spare_and_a_new_spare_waits() {
 
 #[wasm_bindgen_test]
 async fn the_frames_of_one_turn_travel_as_one_message_each_way() {
-    let (counts, restore) = count_worker_messages();
+    let (made, restore) = record_workers();
     let config = TaskConfig::singleton("test_workers")
         .max_in_flight(64)
         .init(InitMode::Eager);
@@ -904,20 +885,20 @@ async fn the_frames_of_one_turn_travel_as_one_message_each_way() {
         task.snapshot().workers[0].state == WorkerState::Ready
     })
     .await;
-    let (posted, received) = (count(&counts, "posted"), count(&counts, "received"));
+    let (posted, received) = (total(&made, "posted"), total(&made, "received"));
     let calls: Vec<_> = (0..50u64).map(|i| task.call::<Sum>(vec![i, 1])).collect();
     assert_eq!(task.snapshot().in_flight, 50, "all dispatched in this turn");
     let results = futures_util::future::join_all(calls).await;
     assert_eq!(results, (0..50u64).map(|i| Ok((i + 1, 0))).collect::<Vec<_>>());
     // Fifty calls went out in one batch, and fifty replies (their handlers finish
     // without waiting) came back in one.
-    assert_eq!(count(&counts, "posted") - posted, 1.0);
-    assert_eq!(count(&counts, "received") - received, 1.0);
+    assert_eq!(total(&made, "posted") - posted, 1.0);
+    assert_eq!(total(&made, "received") - received, 1.0);
     // Past the batch size limit, a turn's frames leave in several messages, in order.
     let many: Vec<_> = (0..2_000u64).map(|i| task.call::<Sum>(vec![i])).collect();
     let results = futures_util::future::join_all(many).await;
     assert_eq!(results, (0..2_000u64).map(|i| Ok((i, 0))).collect::<Vec<_>>());
-    let batches = count(&counts, "posted") - posted - 1.0;
+    let batches = total(&made, "posted") - posted - 1.0;
     assert!((2.0..50.0).contains(&batches), "{batches} messages for 2,000 frames");
     restore.call0(&JsValue::NULL).unwrap();
     task.dispose();
