@@ -15,7 +15,7 @@
 //! Transfer is a move: the sender's object is detached once posted. So a call that
 //! carries transferred objects is never sent twice: if its worker crashes under
 //! [`CrashPolicy::RestartRequeueInFlight`](crate::CrashPolicy::RestartRequeueInFlight)
-//! (or is stopped), the call fails with [`TaskError::TransferLost`](crate::TaskError::TransferLost)
+//! (or is stopped), the call fails with [`TaskError::TransferLost`]
 //! instead of being resent with detached objects. Plain bytes have no such limit: the
 //! runtime keeps the encoded input until the call settles.
 

@@ -3,7 +3,7 @@
 //! A worker is a fresh instance of the app's own wasm bundle. The bootstrap script
 //! calls the exported entry function named in the task's config; that function
 //! builds a [`Registry`] of [`TaskMethod`](crate::TaskMethod)s and hands it to
-//! [`serve`], which answers the runtime's frames on the dedicated port.
+//! [`serve()`], which answers the runtime's frames on the worker's own message channel.
 //!
 //! This module owns the registry, the per-call [`TaskContext`] and the serving loop.
 //! It must not depend on the main-thread scheduler (queue, executor, runtime).
