@@ -257,6 +257,19 @@ fn runtime_with(config: TaskConfig) -> (TaskRuntime, leptos_atelier::Task) {
     (runtime, task)
 }
 
+/// An eager singleton with room for `max_in_flight` calls, once its worker is ready.
+async fn ready_singleton(max_in_flight: usize) -> (TaskRuntime, leptos_atelier::Task) {
+    let config = TaskConfig::singleton("test_workers")
+        .max_in_flight(max_in_flight)
+        .init(InitMode::Eager);
+    let (runtime, task) = runtime_with(config);
+    wait_until("the worker is ready", || {
+        task.snapshot().workers[0].state == WorkerState::Ready
+    })
+    .await;
+    (runtime, task)
+}
+
 /// Waits until `done` holds, checking every 10 ms; panics with `what` after 10 s.
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     for _ in 0..1_000 {
@@ -439,14 +452,7 @@ async fn a_panic_on_a_call_sent_before_the_worker_was_ready_is_a_crash_not_a_fai
 
 #[wasm_bindgen_test]
 async fn calls_answered_before_a_panic_in_the_same_batch_keep_their_results() {
-    let config = TaskConfig::singleton("test_workers")
-        .max_in_flight(8)
-        .init(InitMode::Eager);
-    let (_runtime, task) = runtime_with(config);
-    wait_until("the worker is ready", || {
-        task.snapshot().workers[0].state == WorkerState::Ready
-    })
-    .await;
+    let (_runtime, task) = ready_singleton(8).await;
     // One batch: two calls the worker answers at once, then one that panics.
     let first = task.call::<Sum>(vec![1, 2]);
     let second = task.call::<Sum>(vec![3, 4]);
@@ -877,14 +883,7 @@ async fn the_next_worker_a_task_starts_is_the_spare_and_a_new_spare_waits() {
 #[wasm_bindgen_test]
 async fn the_frames_of_one_turn_travel_as_one_message_each_way() {
     let (made, restore) = record_workers();
-    let config = TaskConfig::singleton("test_workers")
-        .max_in_flight(64)
-        .init(InitMode::Eager);
-    let (_runtime, task) = runtime_with(config);
-    wait_until("the worker is ready", || {
-        task.snapshot().workers[0].state == WorkerState::Ready
-    })
-    .await;
+    let (_runtime, task) = ready_singleton(64).await;
     let (posted, received) = (total(&made, "posted"), total(&made, "received"));
     let calls: Vec<_> = (0..50u64).map(|i| task.call::<Sum>(vec![i, 1])).collect();
     assert_eq!(task.snapshot().in_flight, 50, "all dispatched in this turn");
