@@ -27,7 +27,7 @@ use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use crate::platform::Timeout;
 
 /// Spawns real Web Workers.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct WebTransport {
     /// How many spare workers to keep.
     spare_workers: usize,
