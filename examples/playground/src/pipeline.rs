@@ -660,13 +660,7 @@ fn FlowGraph(items: RwSignal<Vec<Item>>) -> impl IntoView {
     let done = move || items.with(|all| all.iter().filter(|i| i.stage == "done").count());
     view! {
         <div class="flow-graph" id="flow-graph">
-            <div class="node source" id="node-source">
-                <h3>"source"</h3>
-                <p>
-                    <b class="count">{queued}</b>
-                    " images not started"
-                </p>
-            </div>
+            <EndNode name="source" count=queued what=" images not started" />
             <QueueEdge task_id=RESIZE />
             <StageFlow task_id=RESIZE />
             <QueueEdge task_id=ANALYZE />
@@ -676,13 +670,21 @@ fn FlowGraph(items: RwSignal<Vec<Item>>) -> impl IntoView {
             <div class="edge downstream" aria-hidden="true">
                 <span class="arrow"></span>
             </div>
-            <div class="node external" id="node-external">
-                <h3>"external"</h3>
-                <p>
-                    <b class="count">{done}</b>
-                    " images out"
-                </p>
-            </div>
+            <EndNode name="external" count=done what=" images out" />
+        </div>
+    }
+}
+
+/// An end of the flow graph (`source` or `external`): its name and a live count.
+#[component]
+fn EndNode(name: &'static str, count: impl Fn() -> usize + Send + Sync + 'static, what: &'static str) -> impl IntoView {
+    view! {
+        <div class=format!("node {name}") id=format!("node-{name}")>
+            <h3>{name}</h3>
+            <p>
+                <b class="count">{count}</b>
+                {what}
+            </p>
         </div>
     }
 }
