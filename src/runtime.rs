@@ -32,6 +32,7 @@ pub struct RuntimeOptions {
     spans: SpanMode,
     sample_rate: f64,
     spare_workers: usize,
+    shared_memory: bool,
 }
 
 impl Default for RuntimeOptions {
@@ -40,6 +41,7 @@ impl Default for RuntimeOptions {
             spans: SpanMode::Auto,
             sample_rate: 1.0,
             spare_workers: 0,
+            shared_memory: true,
         }
     }
 }
@@ -86,6 +88,35 @@ impl RuntimeOptions {
     /// ```
     pub fn spare_workers(mut self, n: usize) -> Self {
         self.spare_workers = n;
+        self
+    }
+
+    /// Whether workers may talk to the page through shared memory (default true; it
+    /// only happens where it can).
+    ///
+    /// In a [cross-origin-isolated] page (served with `Cross-Origin-Opener-Policy:
+    /// same-origin` and `Cross-Origin-Embedder-Policy: require-corp`), each worker
+    /// and the page share a `SharedArrayBuffer` holding one ring of frames each way,
+    /// and wake each other with `Atomics.notify` / `Atomics.waitAsync` instead of
+    /// posting a message per turn: calls, cancels, progress and replies up to 16 KiB
+    /// travel through it, frames are never reordered, and what a ring cannot carry
+    /// (transferred objects, larger payloads, a ring that is full) is posted as usual.
+    /// A no-op call's round trip takes less than a bare `postMessage` ping-pong (see
+    /// the README's performance section). Elsewhere, or with `false`, every frame is
+    /// posted; the behaviour is the same either way. Native builds ignore it.
+    ///
+    /// [cross-origin-isolated]: https://developer.mozilla.org/en-US/docs/Web/API/Window/crossOriginIsolated
+    ///
+    /// ```
+    /// use leptos_atelier::{RuntimeOptions, TaskRuntime};
+    ///
+    /// // Post every frame, even in an isolated page (to compare, or to see each
+    /// // frame in the DevTools' message log).
+    /// let runtime = TaskRuntime::new_with_options(RuntimeOptions::new().shared_memory(false));
+    /// # drop(runtime);
+    /// ```
+    pub fn shared_memory(mut self, enabled: bool) -> Self {
+        self.shared_memory = enabled;
         self
     }
 
@@ -160,7 +191,10 @@ impl TaskRuntime {
     /// [`new`](Self::new), observed as `options` say.
     pub fn new_with_options(options: RuntimeOptions) -> Self {
         #[cfg(target_arch = "wasm32")]
-        let transport: Rc<dyn Transport> = Rc::new(crate::transport::web::WebTransport::new(options.spare_workers));
+        let transport: Rc<dyn Transport> = Rc::new(crate::transport::web::WebTransport::new(
+            options.spare_workers,
+            options.shared_memory,
+        ));
         #[cfg(not(target_arch = "wasm32"))]
         let transport: Rc<dyn Transport> = Rc::new(NoWorkers);
         Self::with_parts(transport, Platform::native_or_browser(), options)

@@ -1,5 +1,5 @@
 import { countPrimesBelow } from './primes';
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Page, type Worker } from '@playwright/test';
 
 /** Collects everything that would mean the page is broken. */
 function watchForProblems(page: Page): string[] {
@@ -28,10 +28,17 @@ test('the server-rendered page shows its empty state before hydration', async ({
 test('a run counts primes on two real workers, and the live counts follow the queue', async ({ page }, testInfo) => {
   const problems = watchForProblems(page);
   const workerUrls: string[] = [];
-  page.on('worker', (w) => workerUrls.push(w.url()));
+  const workers: Worker[] = [];
+  page.on('worker', (w) => {
+    workerUrls.push(w.url());
+    workers.push(w);
+  });
 
   const response = await page.goto('/playground');
   expect(response?.headers()['content-security-policy']).toBe("worker-src 'self'");
+  // Cross-origin isolated, so the runtime and its workers share memory.
+  expect(response?.headers()['cross-origin-embedder-policy']).toBe('require-corp');
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   const run = page.locator('#run');
   await expect(run).toBeEnabled(); // enabled once hydrated
 
@@ -68,6 +75,15 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   // the runtime keeps started (RuntimeOptions::spare_workers(1)) from the same script.
   expect(workerUrls.length).toBe(4);
   for (const url of workerUrls) expect(url).toMatch(/\/atelier-bootstrap\.js$/);
+  // Every worker is isolated too (its script came with the same headers), and the
+  // three serving ones were offered shared memory (the spare has had no hello yet).
+  const seen = await Promise.all(
+    workers.map((w) =>
+      w.evaluate(() => [self.crossOriginIsolated, (self as unknown as { __leptosAtelierShared?: boolean }).__leptosAtelierShared === true]),
+    ),
+  );
+  expect(seen.filter(([isolated]) => isolated)).toHaveLength(4);
+  expect(seen.filter(([, offered]) => offered)).toHaveLength(3);
 
   await page.screenshot({ path: testInfo.outputPath('playground-after-run.png'), fullPage: true });
   expect(problems).toEqual([]);

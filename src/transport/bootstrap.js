@@ -1,6 +1,7 @@
 // leptos_atelier worker bootstrap (serve it as text/javascript; see WORKER_BOOTSTRAP).
 // It waits for one message from the runtime: the app's glue URL, its compiled
-// WebAssembly.Module, the entry to call and the worker's index; then it imports the
+// WebAssembly.Module, the entry to call, the worker's index and whether the page
+// would share memory with it; then it imports the
 // glue, instantiates the module and calls the entry, which calls serve(). Messages
 // that arrive meanwhile are kept for serve(). Failures are reported to the runtime.
 // The worker's name ("leptos_atelier|<glue URL>") lets the import start before the
@@ -13,7 +14,7 @@ self.onmessage = async (event) => {
   const early = [];
   self.__leptosAtelierEarly = early;
   self.onmessage = (e) => early.push(e.data);
-  const { url, module, entry, index } = event.data;
+  const { url, module, entry, index, shared } = event.data;
   const fail = (why) => self.postMessage({ startFailed: String(why) });
   // Failures outside any handler end the worker: report their cause first.
   const crashed = (why) => self.postMessage({ crashed: why });
@@ -26,6 +27,7 @@ self.onmessage = async (event) => {
       return;
     }
     self.__leptosAtelierWorkerIndex = index;
+    self.__leptosAtelierShared = shared === true;
     self.addEventListener("unhandledrejection", (e) => {
       const r = e.reason;
       crashed(`unhandled promise rejection: ${r && r.stack ? r.stack : r}`);

@@ -1,6 +1,7 @@
 //! The worker bootstrap: the script a new worker runs before the app's wasm.
 //!
-//! It receives one message (glue URL, compiled module, entry name, worker index),
+//! It receives one message (glue URL, compiled module, entry name, worker index,
+//! whether the page offers shared memory),
 //! imports the glue, instantiates the already compiled module, and calls the exported
 //! entry, which must call [`serve`](crate::serve). Frames that arrive meanwhile wait
 //! in a global list for `serve`. Any failure on the way is reported to the runtime as
@@ -15,6 +16,8 @@ use wasm_bindgen::prelude::*;
 pub(crate) const GLOBAL_EARLY: &str = "__leptosAtelierEarly";
 /// Global property holding the worker's pool index (set only in a runtime's worker).
 pub(crate) const GLOBAL_WORKER_INDEX: &str = "__leptosAtelierWorkerIndex";
+/// Global property: true if the page offers a shared-memory channel (see [`ring`](super::ring)).
+pub(crate) const GLOBAL_SHARED: &str = "__leptosAtelierShared";
 /// Global property `serve` sets, so the bootstrap can tell an entry that forgot it.
 pub(crate) const GLOBAL_SERVING: &str = "__leptosAtelierServing";
 

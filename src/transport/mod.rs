@@ -5,9 +5,10 @@
 //! the sink given at spawn time, always from the event loop, never from inside a
 //! `post` or `spawn` call. Two implementations:
 //!
-//! - `web` (wasm32): a module Web Worker running the app's own bundle, talking over a
+//! - `web` (wasm32): a module Web Worker running the app's own bundle, talking over
 //!   its own message channel, frames of one turn batched by an `outbox`, encoded as
-//!   `wire` says;
+//!   `wire` says; in cross-origin-isolated pages small frames go through a shared
+//!   memory `ring` instead (its records laid out as `records` says);
 //! - `sim`: in-process workers that run a real [`Registry`](crate::Registry) on a
 //!   deterministic local executor, for native tests.
 //!
@@ -20,6 +21,10 @@
 pub(crate) mod bootstrap;
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod outbox;
+#[cfg(any(target_arch = "wasm32", test))]
+pub(crate) mod records;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod ring;
 #[cfg(any(test, feature = "testing"))]
 pub mod sim;
 #[cfg(target_arch = "wasm32")]

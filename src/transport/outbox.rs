@@ -9,18 +9,25 @@
 //! batching the rest was tried: it breaks the batches up again, and throughput with
 //! 16 calls in flight fell from 1.6× raw `postMessage` back to 0.5×.)
 //!
+//! With a shared-memory [`Ring`] attached ([`Outbox::attach`]), what a turn sends is
+//! written to the ring instead, as one write with one doorbell, whenever the ring may
+//! be used and has room (see [`ring`](super::ring) for when that is); otherwise, and for
+//! frames with attachments or too big for the ring, it is posted as before.
+//!
 //! Guarantees: frames leave in the order they were sent, batched or not (a frame with
-//! attachments or too big for text first flushes what is held, then goes on its own);
+//! attachments or too big to hold first flushes what is held, then goes on its own);
 //! after [`Outbox::close`] nothing more is posted. The outbox does not know what the
 //! frames mean.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
-use super::wire::{Batch, TEXT_FRAME_MAX, post_frame};
+use super::records;
+use super::ring::{RING_FRAME_MAX, Ring};
+use super::wire::{BATCH_MAX, Batch, TEXT_FRAME_MAX, post_frame};
 
 #[wasm_bindgen]
 extern "C" {
@@ -41,22 +48,28 @@ pub(crate) struct Outbox {
 
 struct Inner {
     post: Post,
-    batch: RefCell<Batch>,
+    /// The frames held, as [`records`].
+    held: RefCell<Vec<u8>>,
     /// A flush is queued as a microtask.
     scheduled: Cell<bool>,
     /// Inside [`Outbox::hold_while`]: its end flushes, no microtask is needed.
-    held: Cell<bool>,
+    holding: Cell<bool>,
     closed: Cell<bool>,
+    /// Frame messages posted so far (the ring's readers count what they received).
+    posted: Cell<u32>,
+    ring: OnceCell<Ring>,
 }
 
 impl Outbox {
     pub(crate) fn new(post: impl Fn(&JsValue, &Array) -> Result<(), JsValue> + 'static) -> Self {
         let inner = Rc::new(Inner {
             post: Box::new(post),
-            batch: RefCell::default(),
+            held: RefCell::default(),
             scheduled: Cell::new(false),
-            held: Cell::new(false),
+            holding: Cell::new(false),
             closed: Cell::new(false),
+            posted: Cell::new(0),
+            ring: OnceCell::new(),
         });
         let weak: Weak<Inner> = Rc::downgrade(&inner);
         let end_of_turn = Closure::<dyn FnMut()>::new(move || {
@@ -81,18 +94,23 @@ impl Outbox {
         if inner.closed.get() {
             return Ok(());
         }
-        if !attachments.is_empty() || frame.len() > TEXT_FRAME_MAX {
+        let holdable = if inner.ring.get().is_some() {
+            RING_FRAME_MAX
+        } else {
+            TEXT_FRAME_MAX
+        };
+        if !attachments.is_empty() || frame.len() > holdable {
             inner.flush();
-            return post_frame(&*inner.post, frame, attachments);
+            return inner.post_one(frame, attachments);
         }
         let full = {
-            let mut batch = inner.batch.borrow_mut();
-            batch.push(frame);
-            batch.is_full()
+            let mut held = inner.held.borrow_mut();
+            records::push(&mut held, frame);
+            held.len() >= BATCH_MAX
         };
         if full {
             inner.flush();
-        } else if !inner.held.get()
+        } else if !inner.holding.get()
             && !inner.scheduled.replace(true)
             && let Some(end_of_turn) = &self.end_of_turn
         {
@@ -111,18 +129,24 @@ impl Outbox {
     /// instead of queueing a microtask for it. For code that knows where its turn's
     /// sending ends, such as a worker's message handler.
     pub(crate) fn hold_while(&self, f: impl FnOnce()) {
-        let nested = self.inner.held.replace(true);
+        let nested = self.inner.holding.replace(true);
         f();
         if !nested {
-            self.inner.held.set(false);
+            self.inner.holding.set(false);
             self.inner.flush();
         }
+    }
+
+    /// From now on, writes what it can to `ring` instead of posting it (see the
+    /// module docs). A second ring is ignored.
+    pub(crate) fn attach(&self, ring: Ring) {
+        let _ = self.inner.ring.set(ring);
     }
 
     /// Drops what is held and posts nothing more.
     pub(crate) fn close(&self) {
         self.inner.closed.set(true);
-        drop(self.inner.batch.take());
+        drop(self.inner.held.take());
     }
 }
 
@@ -141,19 +165,69 @@ impl Drop for Outbox {
 
 impl Inner {
     fn flush(&self) {
-        // `try_`: a flush from a panic hook may interrupt a `send` holding the batch;
-        // the batch is then mid-change and stays unsent.
-        let Some(message) = self.batch.try_borrow_mut().ok().and_then(|mut batch| batch.take()) else {
+        // `try_`: a flush from a panic hook may interrupt a `send` holding the frames;
+        // they are then mid-change and stay unsent.
+        let Some(records) = self
+            .held
+            .try_borrow_mut()
+            .ok()
+            .map(|mut held| std::mem::take(&mut *held))
+        else {
             return;
         };
-        if self.closed.get() {
+        if records.is_empty() || self.closed.get() {
             return;
         }
+        if let Some(ring) = self.ring.get()
+            && ring.caught_up(self.posted.get())
+            && ring.write(&records)
+        {
+            return;
+        }
+        self.post_records(&records);
+    }
+
+    /// Posts held frames: text frames together as batches, larger ones on their own.
+    fn post_records(&self, records: &[u8]) {
+        let Some(frames) = records::split(records) else {
+            return;
+        };
+        let mut batch = Batch::default();
+        for frame in frames {
+            if frame.len() > TEXT_FRAME_MAX {
+                self.post_batch(&mut batch);
+                if let Err(e) = self.post_one(frame, &[]) {
+                    report(&e);
+                }
+                continue;
+            }
+            batch.push(frame);
+            if batch.is_full() {
+                self.post_batch(&mut batch);
+            }
+        }
+        self.post_batch(&mut batch);
+    }
+
+    fn post_batch(&self, batch: &mut Batch) {
+        let Some(message) = batch.take() else { return };
         // Posting a string needs no transfer and cannot be refused; should the browser
         // throw anyway, say so where a developer looks.
-        if let Err(e) = (self.post)(&message, &Array::new()) {
-            let text = format!("leptos_atelier: could not post frames: {e:?}");
-            web_sys::console::error_1(&JsValue::from_str(&text));
+        match (self.post)(&message, &Array::new()) {
+            Ok(()) => self.posted.set(self.posted.get().wrapping_add(1)),
+            Err(e) => report(&format!("{e:?}")),
         }
     }
+
+    /// Posts one frame message on its own.
+    fn post_one(&self, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
+        post_frame(&*self.post, frame, attachments)?;
+        self.posted.set(self.posted.get().wrapping_add(1));
+        Ok(())
+    }
+}
+
+fn report(error: &str) {
+    let text = format!("leptos_atelier: could not post frames: {error}");
+    web_sys::console::error_1(&JsValue::from_str(&text));
 }

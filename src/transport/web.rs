@@ -7,13 +7,19 @@
 //! go through an [`Outbox`], which sends those of one turn as one message; their
 //! encoding is in [`wire`].
 //!
+//! In a cross-origin-isolated page (and unless
+//! [`RuntimeOptions::shared_memory`](crate::RuntimeOptions::shared_memory) is off), the
+//! hello offers the worker shared memory; a worker that can use it answers with a
+//! channel buffer before its handshake, and from then on small frames travel both ways
+//! through the [`ring`]s in it, messages only carrying what a ring cannot.
+//!
 //! With spare workers ([`RuntimeOptions::spare_workers`](crate::RuntimeOptions::spare_workers)),
 //! the transport keeps that many workers started ahead: their bootstrap has run and
 //! imported the app's glue, and they wait for the hello that binds them to a task's
 //! entry. A spawn takes a spare started from the same bootstrap and glue URLs, and
 //! starts its replacement. Spares belong to no task and are terminated with the transport.
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect};
@@ -22,8 +28,9 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::bootstrap::{self, describe};
 use super::outbox::Outbox;
-use super::wire;
+use super::ring::{self, Direction, Listener, Ring};
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
+use super::{records, wire};
 use crate::platform::Timeout;
 
 /// Spawns real Web Workers.
@@ -31,6 +38,8 @@ use crate::platform::Timeout;
 pub(crate) struct WebTransport {
     /// How many spare workers to keep.
     spare_workers: usize,
+    /// Whether to offer workers shared memory where the page can.
+    shared_memory: bool,
     spares: RefCell<Vec<Spare>>,
 }
 
@@ -44,10 +53,12 @@ struct Spare {
 
 impl WebTransport {
     /// A transport that keeps `spare_workers` workers started ahead, from the first
-    /// spawn on (the first spawn says which bootstrap and glue to start them from).
-    pub(crate) fn new(spare_workers: usize) -> Self {
+    /// spawn on (the first spawn says which bootstrap and glue to start them from),
+    /// and offers workers shared memory if `shared_memory` and the page allows it.
+    pub(crate) fn new(spare_workers: usize, shared_memory: bool) -> Self {
         Self {
             spare_workers,
+            shared_memory,
             spares: RefCell::default(),
         }
     }
@@ -126,47 +137,70 @@ impl Transport for WebTransport {
         })
         .map_err(describe)?;
         *start_timer.borrow_mut() = Some(timer);
+        let target = worker.clone();
+        let channel = Rc::new(Channel {
+            outbox: Outbox::new(move |message, transfer| target.post_message_with_transfer(message, transfer)),
+            listener: OnceCell::new(),
+            received: Cell::new(0),
+            offered: self.shared_memory && ring::available(),
+        });
         let sink = events.clone();
         let started = start_timer.clone();
+        let from_worker = channel.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             started.borrow_mut().take();
-            for event in classify(event.data()) {
+            let data = event.data();
+            if let Some(buffer) = channel_buffer(&data) {
+                from_worker.attach(&buffer, sink.clone());
+                return;
+            }
+            // What the worker wrote to shared memory before posting this comes first.
+            from_worker.take_ring();
+            let events = classify(data);
+            if matches!(events.first(), Some(WorkerEvent::Frame(..))) {
+                from_worker.received_message();
+            }
+            for event in events {
                 sink(event);
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
         let sink = events.clone();
+        let from_worker = channel.clone();
         let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
             // Keep the event from also being reported as an uncaught page error.
             event.prevent_default();
+            from_worker.take_ring();
             sink(WorkerEvent::Crashed(error_text(&event)));
         });
         worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
 
         let sink = events;
+        let from_worker = channel.clone();
         let on_message_error = Closure::<dyn FnMut(MessageEvent)>::new(move |_event: MessageEvent| {
+            from_worker.take_ring();
             sink(WorkerEvent::Crashed(
                 "a message from the worker could not be deserialized".into(),
             ));
         });
         worker.set_onmessageerror(Some(on_message_error.as_ref().unchecked_ref()));
 
-        let target = worker.clone();
         let link = WebLink {
-            outbox: Outbox::new(move |message, transfer| target.post_message_with_transfer(message, transfer)),
             worker,
+            channel,
             start_timer,
             _on_message: on_message,
             _on_error: on_error,
             _on_message_error: on_message_error,
         };
         let hello = Object::new();
-        let fields: [(&str, JsValue); 4] = [
+        let fields: [(&str, JsValue); 5] = [
             ("url", glue.as_str().into()),
             ("module", wasm_bindgen::module()),
             ("entry", request.worker_entry.into()),
             ("index", (request.worker_index as f64).into()),
+            ("shared", link.channel.offered.into()),
         ];
         for (name, value) in fields {
             Reflect::set(&hello, &JsValue::from_str(name), &value).map_err(describe)?;
@@ -179,7 +213,7 @@ impl Transport for WebTransport {
 
 struct WebLink {
     worker: Worker,
-    outbox: Outbox,
+    channel: Rc<Channel>,
     start_timer: Rc<RefCell<Option<Timeout>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
@@ -188,11 +222,14 @@ struct WebLink {
 
 impl WorkerLink for WebLink {
     fn post(&self, frame: Vec<u8>, attachments: &[JsValue]) -> Result<(), String> {
-        self.outbox.send(&frame, attachments)
+        self.channel.outbox.send(&frame, attachments)
     }
 
     fn terminate(&self) {
-        self.outbox.close();
+        self.channel.outbox.close();
+        if let Some(listener) = self.channel.listener.get() {
+            listener.close();
+        }
         self.start_timer.borrow_mut().take();
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
@@ -206,6 +243,69 @@ impl Drop for WebLink {
         // The closures die with the link: detach them so no late event calls a freed closure.
         self.terminate();
     }
+}
+
+/// The page's ends of one worker's traffic, shared by its link and event handlers.
+struct Channel {
+    outbox: Outbox,
+    /// Hears the worker's ring, once the worker has sent its channel buffer.
+    listener: OnceCell<Listener>,
+    /// Frame messages received from the worker before there was a listener.
+    received: Cell<u32>,
+    /// Whether the hello offered shared memory (a buffer not asked for is ignored).
+    offered: bool,
+}
+
+impl Channel {
+    /// Starts using the channel buffer the worker sent: frames to it through its ring,
+    /// frames from it heard on the other.
+    fn attach(&self, buffer: &JsValue, sink: super::EventSink) {
+        if !self.offered || self.listener.get().is_some() {
+            return;
+        }
+        let (Some(to_worker), Some(to_page)) = (
+            Ring::open(buffer, Direction::ToWorker),
+            Ring::open(buffer, Direction::ToPage),
+        ) else {
+            return;
+        };
+        let listener = Listener::start(to_page, self.received.get(), move |bytes| match records::split(bytes) {
+            Some(frames) => {
+                for frame in frames {
+                    sink(WorkerEvent::Frame(frame.to_vec(), Vec::new()));
+                }
+            }
+            None => sink(WorkerEvent::Garbage(
+                "the worker wrote malformed records to shared memory".into(),
+            )),
+        });
+        let _ = self.listener.set(listener);
+        self.outbox.attach(to_worker);
+    }
+
+    /// Hands over the frames waiting in the worker's ring.
+    fn take_ring(&self) {
+        if let Some(listener) = self.listener.get() {
+            listener.take_now();
+        }
+    }
+
+    /// Counts a frame message from the worker (the worker's outbox compares).
+    fn received_message(&self) {
+        match self.listener.get() {
+            Some(listener) => listener.received_message(),
+            None => self.received.set(self.received.get().wrapping_add(1)),
+        }
+    }
+}
+
+/// The channel buffer in a `{ channel }` message from the worker.
+fn channel_buffer(data: &JsValue) -> Option<JsValue> {
+    if !data.is_object() || js_sys::Array::is_array(data) {
+        return None;
+    }
+    let buffer = Reflect::get(data, &JsValue::from_str("channel")).ok()?;
+    buffer.is_object().then_some(buffer)
 }
 
 /// Sorts a message from the worker into frames, bootstrap reports and garbage.

@@ -49,9 +49,10 @@ mod browser {
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     use crate::codec::{self, FromWorker, RemoteError};
-    use crate::transport::bootstrap::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_WORKER_INDEX};
+    use crate::transport::bootstrap::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_SHARED, GLOBAL_WORKER_INDEX};
     use crate::transport::outbox::Outbox;
-    use crate::transport::wire;
+    use crate::transport::ring::{self, Direction, Listener, Ring};
+    use crate::transport::{records, wire};
     use crate::worker::Registry;
     use crate::worker::session::{Post, Session, Work};
 
@@ -83,24 +84,13 @@ mod browser {
         let replies = outbox.clone();
         let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&replies, frame, &attachments));
         let session = Session::new(registry, index as usize, post);
-        // The handshake goes first, then the replies to frames that came early.
-        match codec::encode_envelope(&FromWorker::Ready) {
-            Ok(ready) => post_reply(&outbox, ready, &[]),
-            Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
-        }
         let replies = outbox.clone();
-        let receive = move |data: JsValue| {
-            let Some(frames) = wire::unpack(&data) else {
-                web_sys::console::error_1(&JsValue::from_str(
-                    "leptos_atelier: the worker received a message that is not a frame",
-                ));
-                return;
-            };
+        let frames_in = Rc::new(move |frames: Vec<(&[u8], &[JsValue])>| {
             // The replies of handlers that finish at once leave together when the
-            // message is handled, rather than after the turn's microtasks.
+            // frames are handled, rather than after the turn's microtasks.
             replies.hold_while(|| {
                 for (frame, attachments) in frames {
-                    match session.receive(&frame, &attachments) {
+                    match session.receive(frame, attachments) {
                         Ok(Some(work)) => run(work),
                         Ok(None) => {}
                         Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
@@ -109,6 +99,38 @@ mod browser {
                     }
                 }
             });
+        });
+        // Shared memory first, if offered: the handshake can then go through it.
+        let shared = Reflect::get(&scope, &JsValue::from_str(GLOBAL_SHARED)).is_ok_and(|v| v.is_truthy());
+        let listener = (shared && ring::available())
+            .then(|| share_memory(&scope, &outbox, frames_in.clone()))
+            .flatten();
+        // The handshake goes first, then the replies to frames that came early.
+        match codec::encode_envelope(&FromWorker::Ready) {
+            Ok(ready) => post_reply(&outbox, ready, &[]),
+            Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
+        }
+        let receive = move |data: JsValue| {
+            // What the page wrote to shared memory before posting this comes first.
+            if let Some(listener) = &listener {
+                listener.take_now();
+            }
+            let Some(frames) = wire::unpack(&data) else {
+                web_sys::console::error_1(&JsValue::from_str(
+                    "leptos_atelier: the worker received a message that is not a frame",
+                ));
+                return;
+            };
+            // Counted first: a handler that panics ends this call here.
+            if let Some(listener) = &listener {
+                listener.received_message();
+            }
+            frames_in(
+                frames
+                    .iter()
+                    .map(|(frame, attachments)| (frame.as_slice(), attachments.as_slice()))
+                    .collect(),
+            );
         };
         // Frames that arrived while the bundle loaded come first, in order.
         let early = Reflect::get(&scope, &JsValue::from_str(GLOBAL_EARLY))
@@ -129,6 +151,33 @@ mod browser {
         scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // The handler lives as long as the worker does.
         on_message.forget();
+    }
+
+    /// Serves frames and their attachments, in order.
+    type FramesIn = Rc<dyn Fn(Vec<(&[u8], &[JsValue])>)>;
+
+    /// Makes a shared-memory channel, sends it to the page and uses it: replies go
+    /// into one ring, frames from the other go to `frames_in`. `None` (and nothing
+    /// sent) if the buffer cannot be posted.
+    fn share_memory(scope: &DedicatedWorkerGlobalScope, outbox: &Outbox, frames_in: FramesIn) -> Option<Listener> {
+        let buffer: JsValue = ring::new_channel().into();
+        let (to_worker, to_page) = (
+            Ring::open(&buffer, Direction::ToWorker)?,
+            Ring::open(&buffer, Direction::ToPage)?,
+        );
+        let message = js_sys::Object::new();
+        Reflect::set(&message, &JsValue::from_str("channel"), &buffer).ok()?;
+        scope.post_message(&message).ok()?;
+        outbox.attach(to_page);
+        // The frames that came early are counted as they are replayed.
+        Some(Listener::start(to_worker, 0, move |bytes| {
+            match records::split(bytes) {
+                Some(frames) => frames_in(frames.into_iter().map(|frame| (frame, &[][..])).collect()),
+                None => web_sys::console::error_1(&JsValue::from_str(
+                    "leptos_atelier: the page wrote malformed records to shared memory",
+                )),
+            }
+        }))
     }
 
     /// Posts a frame. If the browser refuses (an output `Transfer` of an object that

@@ -23,11 +23,16 @@ async fn main() {
             leptos_atelier::WORKER_BOOTSTRAP,
         )
     });
-    let strict_workers = axum::middleware::map_response(|mut response: Response| async move {
-        response.headers_mut().insert(
+    // Cross-origin isolated (the two Cross-Origin headers), so that the runtime and
+    // its workers talk through shared memory rather than posting a message per turn.
+    let headers = axum::middleware::map_response(|mut response: Response| async move {
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("worker-src 'self'"),
         );
+        headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+        headers.insert("cross-origin-embedder-policy", HeaderValue::from_static("require-corp"));
         response
     });
     let app = Router::new()
@@ -37,7 +42,7 @@ async fn main() {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .layer(strict_workers)
+        .layer(headers)
         .with_state(options);
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
