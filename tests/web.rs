@@ -215,6 +215,18 @@ impl TaskMethod for ArrivalOrder {
     }
 }
 
+/// Waits `millis` on its worker's event loop (a timer), then answers.
+struct Nap;
+impl TaskMethod for Nap {
+    const NAME: &'static str = "nap";
+    type Input = f64;
+    type Output = ();
+    async fn run(millis: f64, _: TaskContext) -> Result<(), HandlerError> {
+        sleep(millis).await;
+        Ok(())
+    }
+}
+
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -232,6 +244,7 @@ pub fn test_workers() {
         Registry::new()
             .method::<Sum>()
             .method::<ArrivalOrder>()
+            .method::<Nap>()
             .method::<Refuse>()
             .method::<Explode>()
             .method::<Spin>()
@@ -942,11 +955,19 @@ async fn in_an_isolated_page_calls_and_replies_travel_through_shared_memory() {
     }
     assert_eq!(total(&made, "posted"), posted, "no message to the worker");
     assert_eq!(total(&made, "received"), received, "no message from the worker");
-    // More than a ring holds at once (64 KiB): the rest is posted, and every call
-    // still gets its own answer.
-    let big: Vec<_> = (0..200u64).map(|i| task.call::<Sum>(vec![i; 1_000])).collect();
-    let results = futures_util::future::join_all(big).await;
-    assert_eq!(results, (0..200u64).map(|i| Ok((i * 1_000, 0))).collect::<Vec<_>>());
+    // More than a ring holds (64 KiB) while the worker is busy and cannot take any:
+    // the rest is posted, and every call still gets its own answer.
+    let busy = task.call::<Spin>(30.0);
+    // (3 KB each: values of a million take three bytes.)
+    let big: Vec<_> = (0..60u64)
+        .map(|i| task.call::<Sum>(vec![1_000_000 + i; 1_000]))
+        .collect();
+    let (busy, results) = futures_util::future::join(busy, futures_util::future::join_all(big)).await;
+    assert_eq!(busy, Ok(()));
+    assert_eq!(
+        results,
+        (0..60u64).map(|i| Ok(((1_000_000 + i) * 1_000, 0))).collect::<Vec<_>>()
+    );
     assert!(total(&made, "posted") > posted, "a full ring falls back to messages");
     // Afterwards the ring carries the traffic again.
     let posted = total(&made, "posted");
@@ -965,6 +986,39 @@ async fn frames_arrive_in_the_order_sent_whether_posted_or_through_shared_memory
     let calls: Vec<_> = sizes.iter().map(|&n| task.call::<ArrivalOrder>(vec![1; n])).collect();
     let order = futures_util::future::join_all(calls).await;
     assert_eq!(order, (0..sizes.len() as u32).map(Ok).collect::<Vec<_>>());
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_polling_its_ring_between_calls_still_runs_its_event_loop() {
+    use futures_util::StreamExt;
+    // A worker that has just served polls its ring for a moment before it sleeps, so
+    // calls that follow closely find it awake. A steady stream of them (eight in
+    // flight, each replaced as it ends) must still leave its event loop turns, or a
+    // handler waiting on a timer would wait for the stream to end.
+    let (_runtime, task) = ready_singleton(RuntimeOptions::new(), 9).await;
+    let nap = task.call::<Nap>(5.0);
+    futures_util::pin_mut!(nap);
+    let mut stream = futures_util::stream::FuturesUnordered::new();
+    let mut sent = 0u64;
+    let napped = loop {
+        while stream.len() < 8 {
+            let n = sent;
+            let task = task.clone();
+            stream.push(async move { (n, task.call::<Sum>(vec![n]).await) });
+            sent += 1;
+        }
+        if let Some(done) = futures_util::FutureExt::now_or_never(&mut nap) {
+            break done;
+        }
+        assert!(
+            sent < 200_000,
+            "the napping call never finished while calls streamed in"
+        );
+        let (n, result) = stream.next().await.unwrap();
+        assert_eq!(result, Ok((n, 0)));
+    };
+    assert_eq!(napped, Ok(()));
     task.dispose();
 }
 

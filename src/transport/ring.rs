@@ -52,6 +52,23 @@ const READ: u32 = 1;
 const BELL: u32 = 2;
 const RECEIVED: u32 = 3;
 const CLOSED: u32 = 4;
+const SLEEPING: u32 = 5;
+
+/// How long a spinning reader keeps polling after its last frames.
+const SPIN_MS: f64 = 0.1;
+/// The longest a spinning reader keeps its thread per wake-up before it sleeps and
+/// lets its event loop run.
+const TURN_MS: f64 = 2.0;
+
+/// What a reader does when its ring is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Idle {
+    /// Sleeps until the bell rings (the page: its thread must stay free).
+    Sleep,
+    /// Polls for a moment first (a worker: the next frame usually follows soon, and
+    /// a reader that is polling needs no wake-up, which is what costs most).
+    Spin,
+}
 
 /// Data bytes per ring (a power of two: positions wrap with `%`).
 pub(crate) const CAPACITY: u32 = 64 * 1024;
@@ -146,9 +163,16 @@ impl Ring {
         true
     }
 
+    /// Bumps the bell, and wakes the reader if it sleeps.
     fn ring_bell(&self) {
         let _ = Atomics::add(&self.header, BELL, 1);
-        let _ = Atomics::notify(&self.header, BELL);
+        if self.load(SLEEPING) != 0 {
+            let _ = Atomics::notify(&self.header, BELL);
+        }
+    }
+
+    fn has_data(&self) -> bool {
+        self.load(WRITE) != self.load(READ)
     }
 
     /// Reader side: the records written since the last take, freeing their room.
@@ -183,6 +207,7 @@ type Deliver = Box<dyn Fn(&[u8])>;
 
 struct ListenerInner {
     ring: Ring,
+    idle: Idle,
     /// Gets the records of each take.
     deliver: Deliver,
     /// Frame messages received by `postMessage` (mirrored in the ring's `RECEIVED`).
@@ -195,10 +220,12 @@ impl Listener {
     /// Listens on `ring`, handing each take's records to `deliver` (from the event
     /// loop, or from [`Listener::take_now`]). `received` is how many frame messages
     /// the reader had received by `postMessage` before the ring existed.
-    pub(crate) fn start(ring: Ring, received: u32, deliver: impl Fn(&[u8]) + 'static) -> Self {
+    pub(crate) fn start(ring: Ring, received: u32, idle: Idle, deliver: impl Fn(&[u8]) + 'static) -> Self {
         ring.store(RECEIVED, received);
+        ring.store(SLEEPING, 1);
         let inner = Rc::new(ListenerInner {
             ring,
+            idle,
             deliver: Box::new(deliver),
             received: Cell::new(received),
             wake: OnceCell::new(),
@@ -232,9 +259,11 @@ impl Listener {
 
     /// Stops listening: nothing more is delivered, and the writer stops using the ring.
     pub(crate) fn close(&self) {
-        self.inner.ring.store(CLOSED, 1);
+        let ring = &self.inner.ring;
+        ring.store(CLOSED, 1);
         // Ends the pending wait, whose wake-up then finds the ring closed.
-        self.inner.ring.ring_bell();
+        let _ = Atomics::add(&ring.header, BELL, 1);
+        let _ = Atomics::notify(&ring.header, BELL);
     }
 }
 
@@ -255,22 +284,48 @@ impl ListenerInner {
         self.ring.load(CLOSED) != 0
     }
 
-    fn take(&self) {
+    /// Delivers what the ring holds; false if it held nothing.
+    fn take(&self) -> bool {
         if self.closed() {
-            return;
+            return false;
         }
         let records = self.ring.take();
-        if !records.is_empty() {
-            (self.deliver)(&records);
+        if records.is_empty() {
+            return false;
         }
+        (self.deliver)(&records);
+        true
     }
 
-    /// Takes what is there, then waits for the bell; again at once if it rang meanwhile.
+    /// Takes what is there (polling for more a while, if it spins), then sleeps until
+    /// the bell rings; again at once if it rang meanwhile.
     fn listen(&self) {
         let Some(wake) = self.wake.get() else { return };
+        let now = || crate::platform::Platform::Browser.now_ms();
+        let woke = now();
         while !self.closed() {
+            if self.idle == Idle::Spin {
+                self.ring.store(SLEEPING, 0);
+                self.take();
+                let mut last = now();
+                loop {
+                    let t = now();
+                    if t - last > SPIN_MS || t - woke > TURN_MS || self.closed() {
+                        break;
+                    }
+                    if self.ring.has_data() {
+                        self.take();
+                        last = now();
+                    }
+                }
+                // From here the writer rings for real: what it wrote before it saw
+                // this is taken below, what it writes after wakes the wait.
+                self.ring.store(SLEEPING, 1);
+            }
             let seen = self.ring.load(BELL) as i32;
-            self.take();
+            if self.take() && self.idle == Idle::Spin && now() - woke <= TURN_MS {
+                continue;
+            }
             let Ok(wait) = Atomics::wait_async(&self.ring.header, BELL, seen) else {
                 return;
             };

@@ -28,7 +28,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::bootstrap::{self, describe};
 use super::outbox::Outbox;
-use super::ring::{self, Direction, Listener, Ring};
+use super::ring::{self, Direction, Idle, Listener, Ring};
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use super::{records, wire};
 use crate::platform::Timeout;
@@ -269,16 +269,21 @@ impl Channel {
         ) else {
             return;
         };
-        let listener = Listener::start(to_page, self.received.get(), move |bytes| match records::split(bytes) {
-            Some(frames) => {
-                for frame in frames {
-                    sink(WorkerEvent::Frame(frame.to_vec(), Vec::new()));
+        let listener = Listener::start(
+            to_page,
+            self.received.get(),
+            Idle::Sleep,
+            move |bytes| match records::split(bytes) {
+                Some(frames) => {
+                    for frame in frames {
+                        sink(WorkerEvent::Frame(frame.to_vec(), Vec::new()));
+                    }
                 }
-            }
-            None => sink(WorkerEvent::Garbage(
-                "the worker wrote malformed records to shared memory".into(),
-            )),
-        });
+                None => sink(WorkerEvent::Garbage(
+                    "the worker wrote malformed records to shared memory".into(),
+                )),
+            },
+        );
         let _ = self.listener.set(listener);
         self.outbox.attach(to_worker);
     }

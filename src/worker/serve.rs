@@ -51,7 +51,7 @@ mod browser {
     use crate::codec::{self, FromWorker, RemoteError};
     use crate::transport::bootstrap::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_SHARED, GLOBAL_WORKER_INDEX};
     use crate::transport::outbox::Outbox;
-    use crate::transport::ring::{self, Direction, Listener, Ring};
+    use crate::transport::ring::{self, Direction, Idle, Listener, Ring};
     use crate::transport::{records, wire};
     use crate::worker::Registry;
     use crate::worker::session::{Post, Session, Work};
@@ -170,14 +170,17 @@ mod browser {
         scope.post_message(&message).ok()?;
         outbox.attach(to_page);
         // The frames that came early are counted as they are replayed.
-        Some(Listener::start(to_worker, 0, move |bytes| {
-            match records::split(bytes) {
+        Some(Listener::start(
+            to_worker,
+            0,
+            Idle::Spin,
+            move |bytes| match records::split(bytes) {
                 Some(frames) => frames_in(frames.into_iter().map(|frame| (frame, &[][..])).collect()),
                 None => web_sys::console::error_1(&JsValue::from_str(
                     "leptos_atelier: the page wrote malformed records to shared memory",
                 )),
-            }
-        }))
+            },
+        ))
     }
 
     /// Posts a frame. If the browser refuses (an output `Transfer` of an object that
