@@ -101,9 +101,13 @@ impl RuntimeOptions {
     /// posting a message per turn: calls, cancels, progress and replies up to 16 KiB
     /// travel through it, frames are never reordered, and what a ring cannot carry
     /// (transferred objects, larger payloads, a ring that is full) is posted as usual.
-    /// A no-op call's round trip takes less than a bare `postMessage` ping-pong (see
-    /// the README's performance section). Elsewhere, or with `false`, every frame is
-    /// posted; the behaviour is the same either way. Native builds ignore it.
+    /// A worker that has just served keeps polling its ring for 0.1 ms before it
+    /// sleeps (at most 2 ms per wake-up, so its event loop keeps turning), so that a
+    /// call following closely needs no wake-up at all: a no-op call's round trip
+    /// takes less than a bare `postMessage` ping-pong (see the README's performance
+    /// section), for at most 0.1 ms of a worker's CPU after each batch it serves.
+    /// Elsewhere, or with `false`, every frame is posted; the behaviour is the same
+    /// either way. Native builds ignore it.
     ///
     /// [cross-origin-isolated]: https://developer.mozilla.org/en-US/docs/Web/API/Window/crossOriginIsolated
     ///

@@ -4,9 +4,13 @@
 //! `Atomics.waitAsync`.
 //!
 //! Why: a `postMessage` costs Chromium far more than this crate's own work per call
-//! (posting, waking the other thread, dispatching the event), and a ring write plus an
-//! `Atomics.notify` wakes the other side sooner (in plain JS, a ping-pong through a
-//! shared buffer took 0.74× the time of a `postMessage` ping-pong on the same page).
+//! (posting, waking the other thread, dispatching the event). Waking a thread costs
+//! about as much with `Atomics.notify` (a CPU profile put 15 % of the page's time in
+//! it), so the gain is in not waking at all: a worker that has just served keeps
+//! polling its ring for [`SPIN_MS`] (at most [`TURN_MS`] per wake-up, so its event loop
+//! keeps turning) before it sleeps, and a writer rings a reader only when it sleeps.
+//! The page never polls; its thread must stay free. (Figures: the README's performance
+//! section.)
 //!
 //! Layout of one ring: [`SLOTS`] `i32` header slots, then [`CAPACITY`] data bytes
 //! holding [`records`](super::records), wrapping around the end.
@@ -16,6 +20,10 @@
 //! - `BELL`: bumped by the writer after each write; the reader waits on it.
 //! - `RECEIVED`: how many frame messages the reader has taken from `postMessage`.
 //! - `CLOSED`: the reader has gone away.
+//! - `SLEEPING`: the reader is, or is about to be, waiting on the bell. The writer
+//!   bumps the bell and then notifies only if this is set; the reader sets it, then
+//!   reads the bell and empties the ring before it waits. All of it `Atomics` (sequentially
+//!   consistent), so either the reader sees the write or the writer sees it sleeping.
 //!
 //! Ordering guarantee: frames arrive in the order they were sent, whichever way each
 //! one went. The writer puts a frame in the ring only when the reader has received
