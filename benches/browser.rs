@@ -98,38 +98,6 @@ return {
     for (let i = 0; i < n; i++) await roundTrip(w, i, []);
     return (performance.now() - t) / n;
   },
-  async sharedPingPong(n) {
-    // The same ping-pong through a SharedArrayBuffer: each side bumps its counter,
-    // notifies, and awaits the other's with Atomics.waitAsync (as the runtime's
-    // shared-memory channel does, without its rings). Only in isolated pages.
-    const worker = globalThis.__atelierBenchShared ??= new Worker(URL.createObjectURL(new Blob([`
-      self.onmessage = (e) => {
-        const cells = new Int32Array(e.data);
-        let seen = 0;
-        const wait = () => {
-          const r = Atomics.waitAsync(cells, 0, seen);
-          const go = () => { seen = Atomics.load(cells, 0); Atomics.add(cells, 1, 1); Atomics.notify(cells, 1); wait(); };
-          if (r.async) r.value.then(go); else go();
-        };
-        wait();
-      };`], { type: "text/javascript" })), { type: "module" });
-    const cells = globalThis.__atelierBenchCells ??= (() => {
-      const c = new Int32Array(new SharedArrayBuffer(8));
-      worker.postMessage(c.buffer);
-      return c;
-    })();
-    const trip = async () => {
-      const answered = Atomics.load(cells, 1);
-      Atomics.add(cells, 0, 1);
-      Atomics.notify(cells, 0);
-      const r = Atomics.waitAsync(cells, 1, answered);
-      if (r.async) await r.value;
-    };
-    for (let i = 0; i < 200; i++) await trip();
-    const t = performance.now();
-    for (let i = 0; i < n; i++) await trip();
-    return (performance.now() - t) / n;
-  },
   async transferPing(bytes, n) {
     const w = echoWorker();
     // One buffer for every round, kept between them (as the runtime's side keeps its
@@ -299,16 +267,13 @@ async fn bench_round_trip_of_a_no_op_call() {
     let raw = || baseline("pingPong", vec![(CALLS as f64).into()]);
     let (ours_shared, raw_a, ratio) = side_by_side(|| ours(&shared), raw).await;
     let (ours_posting, raw_b, ratio_posting) = side_by_side(|| ours(&posting), raw).await;
-    let (_, raw_shared, _) = side_by_side(|| baseline("sharedPingPong", vec![(CALLS as f64).into()]), raw).await;
     report(&format!(
         "no-op round trip ({CALLS} sequential calls x {ROUNDS}): runtime {:.1} µs, raw postMessage {:.1} µs: {ratio:.2}x \
-         (target <= 1.3x); with shared_memory(false) {:.1} µs vs {:.1} µs: {ratio_posting:.2}x; (a raw shared-memory \
-         ping-pong: {:.1} µs)",
+         (target <= 1.3x); with shared_memory(false) {:.1} µs vs {:.1} µs: {ratio_posting:.2}x",
         ours_shared * 1e3,
         raw_a * 1e3,
         ours_posting * 1e3,
         raw_b * 1e3,
-        raw_shared * 1e3,
     ));
     shared.dispose();
     posting.dispose();
