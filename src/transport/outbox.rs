@@ -140,6 +140,7 @@ impl Outbox {
     /// From now on, writes what it can to `ring` instead of posting it (see the
     /// module docs). A second ring is ignored.
     pub(crate) fn attach(&self, ring: Ring) {
+        ring.set_posted(self.inner.posted.get());
         let _ = self.inner.ring.set(ring);
     }
 
@@ -214,7 +215,7 @@ impl Inner {
         // Posting a string needs no transfer and cannot be refused; should the browser
         // throw anyway, say so where a developer looks.
         match (self.post)(&message, &Array::new()) {
-            Ok(()) => self.posted.set(self.posted.get().wrapping_add(1)),
+            Ok(()) => self.count_posted(),
             Err(e) => report(&format!("{e:?}")),
         }
     }
@@ -222,8 +223,17 @@ impl Inner {
     /// Posts one frame message on its own.
     fn post_one(&self, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
         post_frame(&*self.post, frame, attachments)?;
-        self.posted.set(self.posted.get().wrapping_add(1));
+        self.count_posted();
         Ok(())
+    }
+
+    /// Counts a posted message, where the other side's reader can see it.
+    fn count_posted(&self) {
+        let posted = self.posted.get().wrapping_add(1);
+        self.posted.set(posted);
+        if let Some(ring) = self.ring.get() {
+            ring.set_posted(posted);
+        }
     }
 }
 

@@ -20,6 +20,8 @@
 //! - `BELL`: bumped by the writer after each write; the reader waits on it.
 //! - `RECEIVED`: how many frame messages the reader has taken from `postMessage`.
 //! - `CLOSED`: the reader has gone away.
+//! - `POSTED`: how many frame messages the writer has posted. A polling reader stops
+//!   polling when it falls behind it: the message waits for its event loop.
 //! - `SLEEPING`: the reader is, or is about to be, waiting on the bell. The writer
 //!   bumps the bell and then notifies only if this is set; the reader sets it, then
 //!   reads the bell and empties the ring before it waits. All of it `Atomics` (sequentially
@@ -61,6 +63,7 @@ const BELL: u32 = 2;
 const RECEIVED: u32 = 3;
 const CLOSED: u32 = 4;
 const SLEEPING: u32 = 5;
+const POSTED: u32 = 6;
 
 /// How long a spinning reader keeps polling after its last frames.
 const SPIN_MS: f64 = 0.1;
@@ -151,6 +154,11 @@ impl Ring {
         self.load(RECEIVED) == posted && self.load(CLOSED) == 0
     }
 
+    /// Writer side: records that `posted` frame messages have been posted in all.
+    pub(crate) fn set_posted(&self, posted: u32) {
+        self.store(POSTED, posted);
+    }
+
     /// Writer side: puts `records` in the ring and rings the bell; false (and nothing
     /// written) if they do not fit.
     pub(crate) fn write(&self, records: &[u8]) -> bool {
@@ -187,6 +195,9 @@ impl Ring {
     fn take(&self) -> Vec<u8> {
         let read = self.load(READ);
         let len = self.load(WRITE).wrapping_sub(read).min(CAPACITY) as usize;
+        if len == 0 {
+            return Vec::new();
+        }
         let mut records = vec![0; len];
         let at = read % CAPACITY;
         let first = len.min((CAPACITY - at) as usize);
@@ -318,7 +329,9 @@ impl ListenerInner {
                 let mut last = now();
                 loop {
                     let t = now();
-                    if t - last > SPIN_MS || t - woke > TURN_MS || self.closed() {
+                    // A message posted meanwhile waits for the event loop: sleep.
+                    let behind = self.ring.load(POSTED) != self.received.get();
+                    if t - last > SPIN_MS || t - woke > TURN_MS || behind || self.closed() {
                         break;
                     }
                     if self.ring.has_data() {
