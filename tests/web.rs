@@ -1051,6 +1051,28 @@ async fn a_worker_answering_a_malformed_batch_is_a_protocol_error_not_a_hang() {
 }
 
 #[wasm_bindgen_test]
+async fn a_worker_sending_a_shared_memory_channel_that_is_not_one_is_a_protocol_error_not_a_hang() {
+    // Says it is ready, then offers a "channel" of the wrong size and answers nothing
+    // by message (as if it wrote its replies to that channel).
+    let script = r#"self.onmessage = () => {
+      self.onmessage = () => {};
+      self.postMessage({ channel: new SharedArrayBuffer(16) });
+      self.postMessage("\u0000");
+    };"#;
+    let parts = js_sys::Array::of1(&JsValue::from_str(script));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/javascript");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
+    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
+    match task.call::<Sum>(vec![1]).await {
+        Err(TaskError::Protocol { message, .. }) => assert!(message.contains("shared-memory channel"), "{message}"),
+        other => panic!("expected a protocol error, got {other:?}"),
+    }
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
 async fn a_worker_answering_text_that_is_not_one_byte_per_character_is_a_protocol_error() {
     // A frame is one character per byte: U+0100 cannot be one.
     let url = stand_in_worker(r#""\u0001\u0100""#);

@@ -258,15 +258,22 @@ struct Channel {
 
 impl Channel {
     /// Starts using the channel buffer the worker sent: frames to it through its ring,
-    /// frames from it heard on the other.
+    /// frames from it heard on the other. A worker that sends a channel it was not
+    /// offered, a second one, or something that is not a channel's buffer is broken
+    /// (it may already be writing where nobody reads): garbage, not ignored.
     fn attach(&self, buffer: &JsValue, sink: super::EventSink) {
-        if !self.offered || self.listener.get().is_some() {
-            return;
-        }
-        let (Some(to_worker), Some(to_page)) = (
-            Ring::open(buffer, Direction::ToWorker),
-            Ring::open(buffer, Direction::ToPage),
-        ) else {
+        let rings = (self.offered && self.listener.get().is_none())
+            .then(|| {
+                Some((
+                    Ring::open(buffer, Direction::ToWorker)?,
+                    Ring::open(buffer, Direction::ToPage)?,
+                ))
+            })
+            .flatten();
+        let Some((to_worker, to_page)) = rings else {
+            sink(WorkerEvent::Garbage(
+                "the worker sent a shared-memory channel it was not offered, or not a channel".into(),
+            ));
             return;
         };
         let listener = Listener::start(
