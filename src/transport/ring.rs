@@ -55,7 +55,7 @@ extern "C" {
     fn then(this: &Wait, on_resolved: &Function) -> JsValue;
 }
 
-/// Header slots per ring (`i32`s; five are used, the rest keep the data aligned).
+/// Header slots per ring (`i32`s; seven are used, the last keeps the data aligned).
 const SLOTS: u32 = 8;
 const WRITE: u32 = 0;
 const READ: u32 = 1;
