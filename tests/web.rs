@@ -751,11 +751,7 @@ async fn an_object_that_cannot_be_transferred_fails_the_call_with_an_encode_erro
 async fn workers_can_start_from_a_configured_bootstrap_url() {
     // A stand-in for a script served from the app's origin: this page's test server
     // serves no extra files, so the URL is made here, from the published script.
-    let parts = js_sys::Array::of1(&JsValue::from_str(leptos_atelier::WORKER_BOOTSTRAP));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
-    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
+    let url = blob_url(leptos_atelier::WORKER_BOOTSTRAP);
     let (runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
     assert_eq!(task.call::<Sum>(vec![1, 2]).await, Ok((3, 0)));
     // A URL that serves nothing fails to start instead of hanging.
@@ -885,18 +881,7 @@ async fn the_next_worker_a_task_starts_is_the_spare_and_a_new_spare_waits() {
     assert!(posted_to(&made, 1) >= 1.0, "the hello");
     assert_eq!(posted_to(&made, 2), 0.0);
     // A task started from another bootstrap URL does not take a spare of the default one.
-    let url = web_sys::Url::create_object_url_with_blob(
-        &web_sys::Blob::new_with_str_sequence_and_options(
-            &js_sys::Array::of1(&JsValue::from_str(leptos_atelier::WORKER_BOOTSTRAP)),
-            &{
-                let options = web_sys::BlobPropertyBag::new();
-                options.set_type("text/javascript");
-                options
-            },
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let url = blob_url(leptos_atelier::WORKER_BOOTSTRAP);
     let third = runtime
         .define(TaskConfig::singleton("test_workers").bootstrap_url(url))
         .unwrap();
@@ -1031,7 +1016,12 @@ fn stand_in_worker(reply: &str) -> String {
           self.postMessage({reply});
         }};"#
     );
-    let parts = js_sys::Array::of1(&JsValue::from_str(&script));
+    blob_url(&script)
+}
+
+/// A `blob:` URL of the JavaScript `script`.
+fn blob_url(script: &str) -> String {
+    let parts = js_sys::Array::of1(&JsValue::from_str(script));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("text/javascript");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
@@ -1059,12 +1049,7 @@ async fn a_worker_sending_a_shared_memory_channel_that_is_not_one_is_a_protocol_
       self.postMessage({ channel: new SharedArrayBuffer(16) });
       self.postMessage("\u0000");
     };"#;
-    let parts = js_sys::Array::of1(&JsValue::from_str(script));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
-    let url = web_sys::Url::create_object_url_with_blob(&blob).unwrap();
-    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(blob_url(script)));
     match task.call::<Sum>(vec![1]).await {
         Err(TaskError::Protocol { message, .. }) => assert!(message.contains("shared-memory channel"), "{message}"),
         other => panic!("expected a protocol error, got {other:?}"),
