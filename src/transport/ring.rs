@@ -269,7 +269,9 @@ impl Listener {
         self.inner.take();
     }
 
-    /// Counts a frame message received by `postMessage` (after handling it).
+    /// Counts a frame message received by `postMessage`. Call it before handing the
+    /// message's frames on: a handler that panics on one ends the worker's turn there,
+    /// and the message was received all the same.
     pub(crate) fn received_message(&self) {
         let received = self.inner.received.get().wrapping_add(1);
         self.inner.received.set(received);
