@@ -3,7 +3,9 @@
 //! them with `cargo xtask bench-web` (a release build).
 //!
 //! Baselines are plain JavaScript: a module worker that echoes what it receives, driven
-//! by a JS loop, so they carry no cost of this crate and none of Rust.
+//! by a JS loop, so they carry no cost of this crate and none of Rust. The 16 MiB
+//! benchmark also reports a hand-written Rust loop posting to the same echo worker:
+//! what driving a worker from wasm costs without the runtime.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -77,7 +79,13 @@ pub fn bench_workers() {
 
 /// The JS baselines, as one object of async functions.
 const BASELINES: &str = r#"
-const echo = `self.onmessage = (e) => { const d = e.data; self.postMessage(d, d instanceof ArrayBuffer ? [d] : []); };`;
+// Echoes a message, transferring back what came transferred: a bare buffer, or the
+// buffer of a [frame, buffer] pair.
+const echo = `self.onmessage = (e) => {
+  const d = e.data;
+  const b = d instanceof ArrayBuffer ? d : Array.isArray(d) ? d[1] : undefined;
+  self.postMessage(d, b instanceof ArrayBuffer ? [b] : []);
+};`;
 const echoUrl = URL.createObjectURL(new Blob([echo], { type: "text/javascript" }));
 const spawn = () => new Worker(echoUrl, { type: "module" });
 // One echo worker for every round of the ping baselines, as the runtime keeps its
@@ -89,6 +97,7 @@ const roundTrip = (w, value, transfer) => new Promise((resolve) => {
   w.postMessage(value, transfer);
 });
 return {
+  echoWorker,
   async pingPong(n) {
     const w = echoWorker();
     for (let i = 0; i < 200; i++) await roundTrip(w, i, []);
@@ -100,9 +109,10 @@ return {
   },
   async transferPing(bytes, n) {
     const w = echoWorker();
-    // One buffer for every round, kept between them (as the runtime's side keeps its
-    // own): a fresh 16 MiB buffer per round would leave garbage whose collection
-    // lands on whichever side runs next.
+    // One buffer for every round of every side, parked here between rounds: a fresh
+    // 16 MiB buffer per round would leave garbage whose collection lands on whichever
+    // side runs next, and each buffer more parked on the page makes V8 collect
+    // garbage more often on every side (with three, on nearly every trip).
     let buffer = globalThis.__atelierBenchBuffer;
     if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== bytes) buffer = new ArrayBuffer(bytes);
     for (let i = 0; i < 3; i++) buffer = await roundTrip(w, buffer, [buffer]);
@@ -287,26 +297,34 @@ async fn bench_16_mib_round_trip() {
     // 2,000 keep rounds within about ±15 %.
     const TRIPS: usize = 2_000;
     let (_runtime, task) = task(TaskConfig::singleton("bench_workers"));
-    // Like the baseline, one buffer goes back and forth and nothing else is allocated.
-    let buffer = std::cell::RefCell::new(Some(ArrayBuffer::new(BYTES)));
-    let bounce = || async {
-        let sent = buffer.take().expect("the buffer is home");
-        let back = task.call::<Bounce>(Transfer::new(sent)).await.unwrap().into_inner();
-        buffer.replace(Some(back));
+    let bounce = |buffer: ArrayBuffer| {
+        let task = task.clone();
+        async move { task.call::<Bounce>(Transfer::new(buffer)).await.unwrap().into_inner() }
     };
-    for _ in 0..3 {
-        bounce().await;
-    }
+    // Like the baseline, each side takes the page's one buffer, sends it back and
+    // forth, and parks it again; nothing else is allocated.
     let ours = || async {
+        let mut buffer = take_parked_buffer(BYTES);
+        for _ in 0..3 {
+            buffer = bounce(buffer).await;
+        }
         let start = now();
         for _ in 0..TRIPS {
-            bounce().await;
+            buffer = bounce(buffer).await;
         }
-        (now() - start) / TRIPS as f64
+        let per_trip = (now() - start) / TRIPS as f64;
+        park_buffer(buffer);
+        per_trip
     };
     let raw = || baseline("transferPing", vec![BYTES.into(), (TRIPS as f64).into()]);
-    let (transfer, raw, ratio) = side_by_side(ours, raw).await;
-    assert_eq!(buffer.borrow().as_ref().map(ArrayBuffer::byte_length), Some(BYTES));
+    let hand_written = || async {
+        let (per_trip, buffer) = hand_written_pings(take_parked_buffer(BYTES), TRIPS).await;
+        park_buffer(buffer);
+        per_trip
+    };
+    let (transfer, raw_ms, ratio) = side_by_side(ours, raw).await;
+    let (_, _, hand_ratio) = side_by_side(hand_written, raw).await;
+    assert_eq!(take_parked_buffer(BYTES).byte_length(), BYTES);
     let bytes = vec![7u8; BYTES as usize];
     let mut times = Vec::new();
     for _ in 0..3 {
@@ -318,9 +336,76 @@ async fn bench_16_mib_round_trip() {
     let serialized = median(times);
     report(&format!(
         "16 MiB round trip ({TRIPS} trips x {ROUNDS}): Transfer<ArrayBuffer> {transfer:.3} ms, raw transfer ping \
-         {raw:.3} ms: {ratio:.2}x (target <= 1.5x); the same bytes as a serialized Vec<u8>: {serialized:.0} ms"
+         {raw_ms:.3} ms: {ratio:.2}x (target <= 1.5x); a hand-written wasm loop posting [frame, buffer] itself: \
+         {hand_ratio:.2}x; the same bytes as a serialized Vec<u8>: {serialized:.0} ms"
     ));
     task.dispose();
+}
+
+/// Where the 16 MiB benchmark's one buffer waits between rounds (the JS baseline
+/// keeps it there too).
+const PARKED_BUFFER: &str = "__atelierBenchBuffer";
+
+/// Takes the parked buffer (a new one if none of `bytes` is parked).
+fn take_parked_buffer(bytes: u32) -> ArrayBuffer {
+    let global = js_sys::global();
+    let parked = Reflect::get(&global, &PARKED_BUFFER.into())
+        .ok()
+        .and_then(|buffer| buffer.dyn_into::<ArrayBuffer>().ok())
+        .filter(|buffer| buffer.byte_length() == bytes);
+    Reflect::set(&global, &PARKED_BUFFER.into(), &JsValue::UNDEFINED).unwrap();
+    parked.unwrap_or_else(|| ArrayBuffer::new(bytes))
+}
+
+fn park_buffer(buffer: ArrayBuffer) {
+    Reflect::set(&js_sys::global(), &PARKED_BUFFER.into(), &buffer).unwrap();
+}
+
+/// What a wasm caller costs without the runtime: `trips` round trips of `buffer`,
+/// each posting `[frame, buffer]` by hand to the baselines' echo worker and awaiting
+/// the echo through a oneshot channel. Milliseconds per trip, and the buffer.
+async fn hand_written_pings(mut buffer: ArrayBuffer, trips: usize) -> (f64, ArrayBuffer) {
+    use futures_channel::oneshot;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let object = baselines();
+    let echo_worker: Function = Reflect::get(&object, &"echoWorker".into()).unwrap().unchecked_into();
+    let worker: web_sys::Worker = echo_worker.call0(&object).unwrap().unchecked_into();
+    let waiting: Rc<RefCell<Option<oneshot::Sender<JsValue>>>> = Rc::default();
+    let on_message = {
+        let waiting = waiting.clone();
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(reply) = waiting.borrow_mut().take() {
+                let _ = reply.send(event.data());
+            }
+        })
+    };
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // About as long as the runtime's call frame.
+    let frame = JsValue::from_str("\u{1}call 17 attempt 1 bounce");
+    let trip = |buffer: ArrayBuffer| {
+        let (reply, echoed) = oneshot::channel();
+        waiting.borrow_mut().replace(reply);
+        let message = js_sys::Array::of2(&frame, &buffer);
+        worker
+            .post_message_with_transfer(&message, &js_sys::Array::of1(&buffer))
+            .unwrap();
+        async move {
+            let message: js_sys::Array = echoed.await.unwrap().unchecked_into();
+            message.get(1).unchecked_into::<ArrayBuffer>()
+        }
+    };
+    for _ in 0..3 {
+        buffer = trip(buffer).await;
+    }
+    let start = now();
+    for _ in 0..trips {
+        buffer = trip(buffer).await;
+    }
+    let per_trip = (now() - start) / trips as f64;
+    worker.set_onmessage(None);
+    (per_trip, buffer)
 }
 
 /// Milliseconds from asking for a worker to its ready handshake.
