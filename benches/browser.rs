@@ -297,20 +297,16 @@ async fn bench_16_mib_round_trip() {
     // 2,000 keep rounds within about ±15 %.
     const TRIPS: usize = 2_000;
     let (_runtime, task) = task(TaskConfig::singleton("bench_workers"));
-    let bounce = |buffer: ArrayBuffer| {
-        let task = task.clone();
-        async move { task.call::<Bounce>(Transfer::new(buffer)).await.unwrap().into_inner() }
-    };
     // Like the baseline, each side takes the page's one buffer, sends it back and
     // forth, and parks it again; nothing else is allocated.
     let ours = || async {
         let mut buffer = take_parked_buffer(BYTES);
         for _ in 0..3 {
-            buffer = bounce(buffer).await;
+            buffer = bounce(&task, buffer).await;
         }
         let start = now();
         for _ in 0..TRIPS {
-            buffer = bounce(buffer).await;
+            buffer = bounce(&task, buffer).await;
         }
         let per_trip = (now() - start) / TRIPS as f64;
         park_buffer(buffer);
@@ -324,7 +320,9 @@ async fn bench_16_mib_round_trip() {
     };
     let (transfer, raw_ms, ratio) = side_by_side(ours, raw).await;
     let (_, _, hand_ratio) = side_by_side(hand_written, raw).await;
-    assert_eq!(take_parked_buffer(BYTES).byte_length(), BYTES);
+    // The buffer came home whole from every side.
+    let parked = Reflect::get(&js_sys::global(), &PARKED_BUFFER.into()).unwrap();
+    assert_eq!(parked.dyn_into::<ArrayBuffer>().map(|b| b.byte_length()), Ok(BYTES));
     let bytes = vec![7u8; BYTES as usize];
     let mut times = Vec::new();
     for _ in 0..3 {
@@ -340,6 +338,11 @@ async fn bench_16_mib_round_trip() {
          {hand_ratio:.2}x; the same bytes as a serialized Vec<u8>: {serialized:.0} ms"
     ));
     task.dispose();
+}
+
+/// Sends `buffer` to the worker and back through the runtime.
+async fn bounce(task: &Task, buffer: ArrayBuffer) -> ArrayBuffer {
+    task.call::<Bounce>(Transfer::new(buffer)).await.unwrap().into_inner()
 }
 
 /// Where the 16 MiB benchmark's one buffer waits between rounds (the JS baseline
