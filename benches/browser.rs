@@ -300,15 +300,7 @@ async fn bench_16_mib_round_trip() {
     // Like the baseline, each side takes the page's one buffer, sends it back and
     // forth, and parks it again; nothing else is allocated.
     let ours = || async {
-        let mut buffer = take_parked_buffer(BYTES);
-        for _ in 0..3 {
-            buffer = bounce(&task, buffer).await;
-        }
-        let start = now();
-        for _ in 0..TRIPS {
-            buffer = bounce(&task, buffer).await;
-        }
-        let per_trip = (now() - start) / TRIPS as f64;
+        let (per_trip, buffer) = time_trips(take_parked_buffer(BYTES), TRIPS, |buffer| bounce(&task, buffer)).await;
         park_buffer(buffer);
         per_trip
     };
@@ -321,8 +313,7 @@ async fn bench_16_mib_round_trip() {
     let (transfer, raw_ms, ratio) = side_by_side(ours, raw).await;
     let (_, _, hand_ratio) = side_by_side(hand_written, raw).await;
     // The buffer came home whole from every side.
-    let parked = Reflect::get(&js_sys::global(), &PARKED_BUFFER.into()).unwrap();
-    assert_eq!(parked.dyn_into::<ArrayBuffer>().map(|b| b.byte_length()), Ok(BYTES));
+    assert_eq!(parked_buffer().map(|buffer| buffer.byte_length()), Some(BYTES));
     let bytes = vec![7u8; BYTES as usize];
     let mut times = Vec::new();
     for _ in 0..3 {
@@ -349,15 +340,35 @@ async fn bounce(task: &Task, buffer: ArrayBuffer) -> ArrayBuffer {
 /// keeps it there too).
 const PARKED_BUFFER: &str = "__atelierBenchBuffer";
 
-/// Takes the parked buffer (a new one if none of `bytes` is parked).
-fn take_parked_buffer(bytes: u32) -> ArrayBuffer {
-    let global = js_sys::global();
-    let parked = Reflect::get(&global, &PARKED_BUFFER.into())
+/// The parked buffer, if one is parked.
+fn parked_buffer() -> Option<ArrayBuffer> {
+    Reflect::get(&js_sys::global(), &PARKED_BUFFER.into())
         .ok()
         .and_then(|buffer| buffer.dyn_into::<ArrayBuffer>().ok())
-        .filter(|buffer| buffer.byte_length() == bytes);
-    Reflect::set(&global, &PARKED_BUFFER.into(), &JsValue::UNDEFINED).unwrap();
+}
+
+/// Takes the parked buffer (a new one if none of `bytes` is parked).
+fn take_parked_buffer(bytes: u32) -> ArrayBuffer {
+    let parked = parked_buffer().filter(|buffer| buffer.byte_length() == bytes);
+    Reflect::set(&js_sys::global(), &PARKED_BUFFER.into(), &JsValue::UNDEFINED).unwrap();
     parked.unwrap_or_else(|| ArrayBuffer::new(bytes))
+}
+
+/// Sends `buffer` on `trips` round trips with `trip`, after three untimed ones:
+/// milliseconds per trip, and the buffer back.
+async fn time_trips<F, T>(mut buffer: ArrayBuffer, trips: usize, mut trip: T) -> (f64, ArrayBuffer)
+where
+    T: FnMut(ArrayBuffer) -> F,
+    F: std::future::Future<Output = ArrayBuffer>,
+{
+    for _ in 0..3 {
+        buffer = trip(buffer).await;
+    }
+    let start = now();
+    for _ in 0..trips {
+        buffer = trip(buffer).await;
+    }
+    ((now() - start) / trips as f64, buffer)
 }
 
 fn park_buffer(buffer: ArrayBuffer) {
@@ -367,7 +378,7 @@ fn park_buffer(buffer: ArrayBuffer) {
 /// What a wasm caller costs without the runtime: `trips` round trips of `buffer`,
 /// each posting `[frame, buffer]` by hand to the baselines' echo worker and awaiting
 /// the echo through a oneshot channel. Milliseconds per trip, and the buffer.
-async fn hand_written_pings(mut buffer: ArrayBuffer, trips: usize) -> (f64, ArrayBuffer) {
+async fn hand_written_pings(buffer: ArrayBuffer, trips: usize) -> (f64, ArrayBuffer) {
     use futures_channel::oneshot;
     use std::cell::RefCell;
     use std::rc::Rc;
@@ -399,16 +410,9 @@ async fn hand_written_pings(mut buffer: ArrayBuffer, trips: usize) -> (f64, Arra
             message.get(1).unchecked_into::<ArrayBuffer>()
         }
     };
-    for _ in 0..3 {
-        buffer = trip(buffer).await;
-    }
-    let start = now();
-    for _ in 0..trips {
-        buffer = trip(buffer).await;
-    }
-    let per_trip = (now() - start) / trips as f64;
+    let timed = time_trips(buffer, trips, trip).await;
     worker.set_onmessage(None);
-    (per_trip, buffer)
+    timed
 }
 
 /// Milliseconds from asking for a worker to its ready handshake.
