@@ -15,6 +15,8 @@ const chromiumArgs = [
 const baseURL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 /** Where the minimal example listens (tests/minimal.spec.ts). */
 export const MINIMAL_URL = 'http://127.0.0.1:3002';
+/** Where `trunk serve` serves the CSR example (tests/csr.spec.ts). */
+export const CSR_URL = 'http://127.0.0.1:3004';
 
 export default defineConfig({
   testDir: './tests',
@@ -52,6 +54,15 @@ export default defineConfig({
           env: { LEPTOS_SITE_ADDR: '127.0.0.1:3002', LEPTOS_SITE_ROOT: 'target/site-minimal' },
           reuseExistingServer: !process.env.CI,
           timeout: 60_000,
+        },
+        {
+          // Trunk serves the CSR example (built by `trunk build`, which `cargo xtask test`
+          // runs first, so this build finds nothing to do) as a Trunk user serves an app.
+          command: 'trunk serve',
+          cwd: '../examples/csr',
+          url: CSR_URL,
+          reuseExistingServer: !process.env.CI,
+          timeout: 300_000,
         },
       ],
 });

@@ -446,7 +446,65 @@ async fn a_bad_glue_url_fails_to_start() {
     let (_runtime, task) = runtime_with(config);
     // The module imports, but has no wasm-bindgen init function.
     let cause = start_failure(&task).await;
-    assert!(cause.contains("glue.default is not a function"), "{cause}");
+    assert!(cause.contains("is not a wasm-bindgen glue module"), "{cause}");
+    task.dispose();
+}
+
+/// A `blob:` module standing in for this bundle's glue: its init runs the real one, then
+/// `after_init` (the test runner never runs a bundle's start function, so this plays
+/// the part of one).
+fn glue_with_start(after_init: &str) -> String {
+    let glue = leptos_atelier::glue_url();
+    blob_url(&format!(
+        r#"import * as glue from "{glue}";
+        export * from "{glue}";
+        export default async function init(options) {{
+          await glue.default(options);
+          {after_init}
+        }}"#
+    ))
+}
+
+#[wasm_bindgen_test]
+async fn a_start_function_failing_in_a_worker_is_a_start_error_that_names_the_guard() {
+    // What a client-side app's `fn main` that mounts without returning in workers does
+    // there: the module instantiates, then its start function reaches for the document.
+    let glue = glue_with_start("document.body;");
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").glue_url(glue));
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("start function"), "{cause}");
+    assert!(cause.contains("document is not defined"), "{cause}");
+    assert!(
+        cause.contains("begin `fn main` with `if leptos_atelier::is_worker_scope() { return; }`"),
+        "{cause}"
+    );
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_glue_url_that_cannot_be_imported_in_a_worker_says_how_the_glue_must_be_served() {
+    // What a bundler's chunk holding the glue does when a worker imports it: its own
+    // code runs first, and reaches for the page.
+    let glue = blob_url(r#"document.head; export default async function init() {}"#);
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").glue_url(glue));
+    let cause = start_failure(&task).await;
+    assert!(
+        cause.contains("importing the app's wasm-bindgen glue from blob:"),
+        "{cause}"
+    );
+    assert!(cause.contains("document is not defined"), "{cause}");
+    assert!(cause.contains("not merged into a bundler's chunk"), "{cause}");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_module_that_cannot_instantiate_is_not_blamed_on_the_start_function() {
+    // The init fails before anything is instantiated: no word of a start function.
+    let glue = blob_url(r#"export default async function init() { throw new Error("no wasm here"); }"#);
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").glue_url(glue));
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("no wasm here"), "{cause}");
+    assert!(!cause.contains("start function"), "{cause}");
     task.dispose();
 }
 

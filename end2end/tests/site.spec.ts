@@ -45,6 +45,9 @@ test('docs: the guides render from markdown, with a sidebar in manifest order', 
     'Crash recovery',
     'Transferables',
     'Observability',
+    'cargo-leptos (SSR + hydrate)',
+    'Trunk (client-side rendering)',
+    'Bundlers (Vite, webpack, …)',
     'Reference',
   ]);
   await page.locator('.sidebar a', { hasText: 'Backpressure and queue states' }).click();

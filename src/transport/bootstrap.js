@@ -19,8 +19,51 @@ self.onmessage = async (event) => {
   // Failures outside any handler end the worker: report their cause first.
   const crashed = (why) => self.postMessage({ crashed: why });
   try {
-    const glue = await (url === named ? preloaded : import(url));
-    await glue.default({ module_or_path: module });
+    let glue;
+    try {
+      glue = await (url === named ? preloaded : import(url));
+    } catch (err) {
+      fail(
+        `importing the app's wasm-bindgen glue from ${url} failed: ${err && err.stack ? err.stack : err}\n` +
+          `Workers import the glue module itself (wasm-bindgen --target web) by the URL it reports: ` +
+          `it must be served as a file of its own, not merged into a bundler's chunk, and the page's ` +
+          `Content Security Policy must let workers import it.`,
+      );
+      return;
+    }
+    if (typeof glue.default !== "function") {
+      fail(
+        `${url} is not a wasm-bindgen glue module (wasm-bindgen --target web): it exports no init ` +
+          `function as its default export`,
+      );
+      return;
+    }
+    // The glue instantiates the module, then runs the bundle's start function. To tell
+    // a failing start function (a CSR app's `fn main` reaching for a DOM that workers
+    // lack) from a module that cannot instantiate, note when instantiation succeeds.
+    const instantiate = WebAssembly.instantiate;
+    let instantiated = false;
+    WebAssembly.instantiate = async (...args) => {
+      const result = await instantiate.apply(WebAssembly, args);
+      instantiated = true;
+      return result;
+    };
+    try {
+      await glue.default({ module_or_path: module });
+    } catch (err) {
+      if (!instantiated) throw err;
+      const why = err && err.stack ? err.stack : err;
+      fail(
+        `the bundle's start function (a client-side app's \`fn main\`, or a ` +
+          `#[wasm_bindgen(start)] function) failed in this worker: ${why}\n` +
+          `Every worker instantiates the app's own bundle, so its start function runs there too, ` +
+          `where there is no DOM. Return before mounting in a worker: begin \`fn main\` with ` +
+          `\`if leptos_atelier::is_worker_scope() { return; }\`.`,
+      );
+      return;
+    } finally {
+      WebAssembly.instantiate = instantiate;
+    }
     const start = glue[entry];
     if (typeof start !== "function") {
       fail(`the bundle at ${url} exports no function named '${entry}'`);

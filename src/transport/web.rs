@@ -24,7 +24,7 @@ use std::rc::Rc;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use super::bootstrap::{self, describe};
 use super::outbox::Outbox;
@@ -168,7 +168,7 @@ impl Transport for WebTransport {
 
         let sink = events.clone();
         let from_worker = channel.clone();
-        let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |event: ErrorEvent| {
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |event: Event| {
             // Keep the event from also being reported as an uncaught page error.
             event.prevent_default();
             from_worker.take_ring();
@@ -216,7 +216,7 @@ struct WebLink {
     channel: Rc<Channel>,
     start_timer: Rc<RefCell<Option<Timeout>>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
     _on_message_error: Closure<dyn FnMut(MessageEvent)>,
 }
 
@@ -353,7 +353,15 @@ fn report(data: &JsValue) -> WorkerEvent {
     WorkerEvent::Garbage(format!("unexpected message {shown}"))
 }
 
-fn error_text(event: &ErrorEvent) -> String {
+/// What a worker's `error` event says. An `ErrorEvent` is an error thrown in the
+/// worker; a plain `Event` means its script never ran: the browser could not fetch it,
+/// or the page's Content Security Policy refused it (the browser's console says which).
+fn error_text(event: &Event) -> String {
+    let Some(event) = event.dyn_ref::<ErrorEvent>() else {
+        return "the worker's script could not be loaded: not found, not JavaScript, or refused by the page's \
+                Content Security Policy (worker-src, or script-src without it)"
+            .to_owned();
+    };
     let message = event.message();
     let message = if message.is_empty() {
         "uncaught error".to_owned()

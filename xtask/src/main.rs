@@ -3,7 +3,10 @@
 //! - `cargo xtask setup`: installs what is missing, pinned (see `setup`).
 //! - `cargo xtask demo`:  setup, then serves the playground on http://127.0.0.1:3000.
 //! - `cargo xtask test`:  setup, then lints and runs every suite: native, wasm in
-//!   headless Chromium, and Playwright against the built playground.
+//!   headless Chromium, the checks that an app can adopt and publish the crate, and
+//!   Playwright against the built examples (cargo-leptos and Trunk).
+//! - `cargo xtask adoption`: only the check that an app outside the workspace, locking
+//!   another wasm-bindgen, can add the crate (part of `test`).
 //! - `cargo xtask bench`: the native benchmarks of the scheduler core (not a test).
 //! - `cargo xtask bench-web`: setup, then the browser benchmarks in headless Chromium
 //!   (release build), each printing the runtime against raw `postMessage` as a ratio.
@@ -24,6 +27,8 @@ const CARGO_LEPTOS_VERSION: &str = "0.3.11";
 const CARGO_LEPTOS_PIN: (&str, &str) = ("cargo-util-schemas", "0.14.1");
 /// wasm-bindgen-cli 0.2.130 locks webpki-roots 1.0.11, which has been yanked.
 const WASM_BINDGEN_PIN: (&str, &str) = ("webpki-roots", "1.0.10");
+/// The Trunk release the CSR example is built with.
+const TRUNK_VERSION: &str = "0.21.14";
 /// The example app the demo serves and the end-to-end tests drive.
 const DEMO_PROJECT: &str = "playground";
 
@@ -49,7 +54,8 @@ fn main() -> ExitCode {
             ],
         )),
         "bench-web" => setup().and_then(|()| bench_web()),
-        _ => Err("usage: cargo xtask <setup|demo|test|bench|bench-web>".into()),
+        "adoption" => adoption_check(),
+        _ => Err("usage: cargo xtask <setup|demo|test|adoption|bench|bench-web>".into()),
     };
     match outcome {
         Ok(()) => {
@@ -128,7 +134,8 @@ fn describe(cmd: &Command) -> String {
 
 /// Installs only what is missing or at the wrong version: the wasm32 target, Debian's
 /// Chromium and ChromeDriver, wasm-bindgen-cli at the version in Cargo.lock,
-/// cargo-leptos, and the npm packages of `end2end/` (Playwright, binaryen's wasm-opt).
+/// cargo-leptos, Trunk, and the npm packages of `end2end/` (Playwright, binaryen's
+/// wasm-opt).
 fn setup() -> Result {
     wasm_target()?;
     chromium()?;
@@ -139,7 +146,7 @@ fn setup() -> Result {
         &format!("wasm-bindgen {wasm_bindgen}"),
         "wasm-bindgen-cli",
         &wasm_bindgen,
-        WASM_BINDGEN_PIN,
+        Some(WASM_BINDGEN_PIN),
         &[],
     )?;
     cargo_tool(
@@ -148,8 +155,20 @@ fn setup() -> Result {
         &format!("cargo-leptos {CARGO_LEPTOS_VERSION}"),
         "cargo-leptos",
         CARGO_LEPTOS_VERSION,
-        CARGO_LEPTOS_PIN,
+        Some(CARGO_LEPTOS_PIN),
         &["--features", "no_downloads"],
+    )?;
+    // Without its default features Trunk has no TLS stack and no update check: it
+    // never downloads here (the CSR example builds offline with the tools on PATH),
+    // and it compiles in less time.
+    cargo_tool(
+        "trunk",
+        &["--version"],
+        &format!("trunk {TRUNK_VERSION}"),
+        "trunk",
+        TRUNK_VERSION,
+        None,
+        &["--no-default-features"],
     )?;
     npm_packages()
 }
@@ -223,17 +242,18 @@ fn locked_version(package: &str) -> Result<String> {
 
 /// Installs a cargo tool at `version` unless `probe` already prints `expected`.
 ///
-/// `cargo install --locked` of these releases fails on this toolchain (a locked
-/// dependency needs a newer rustc, or was yanked), so the tool is built from a copy of
-/// its published source with that one dependency pinned (`pin`). The build skips LTO and
-/// uses parallel codegen: the tools only drive builds, and this saves many minutes.
+/// `cargo install --locked` of some releases fails on this toolchain (a locked
+/// dependency needs a newer rustc, or was yanked); for those, the tool is built from a
+/// copy of its published source with that one dependency pinned (`pin`). The build
+/// skips LTO and uses parallel codegen: the tools only drive builds, and this saves
+/// many minutes.
 fn cargo_tool(
     binary: &str,
     probe: &[&str],
     expected: &str,
     krate: &str,
     version: &str,
-    pin: (&str, &str),
+    pin: Option<(&str, &str)>,
     features: &[&str],
 ) -> Result {
     let probe_program = if binary == "cargo-leptos" { "cargo" } else { binary };
@@ -247,12 +267,16 @@ fn cargo_tool(
         ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1"),
         ("CARGO_PROFILE_RELEASE_DEBUG", "false"),
     ];
-    // Downloads and unpacks the published source; the install itself is expected to fail.
+    // Installs the release as published; for a tool that needs a pin this fails, having
+    // downloaded and unpacked the source to build from.
     let mut fetch = command("cargo", &["install", krate, "--version", version, "--locked"]);
     fetch.args(features).envs(fast_release);
     if run(&mut fetch).is_ok() && output_of(&mut command(probe_program, probe)).as_deref() == Some(expected) {
         return Ok(());
     }
+    let Some(pin) = pin else {
+        return Err(format!("{krate} {version} did not install as `{expected}`"));
+    };
     let source = published_source(krate, version)?;
     let _ = fs::remove_dir_all(&scratch);
     copy_dir(&source, &scratch).map_err(|e| format!("cannot copy {}: {e}", source.display()))?;
@@ -356,6 +380,8 @@ fn test() -> Result {
             "clippy",
             "--package",
             "leptos_atelier",
+            "--package",
+            "csr",
             "--all-targets",
             "--target",
             "wasm32-unknown-unknown",
@@ -365,10 +391,13 @@ fn test() -> Result {
         ],
     ))?;
 
-    // Rustdoc: no broken links, for both targets.
+    // Rustdoc: no broken links, natively and as docs.rs builds it (wasm32, every
+    // feature: `[package.metadata.docs.rs]`).
     for target in [None, Some("wasm32-unknown-unknown")] {
         let mut args = vec!["doc", "--no-deps", "--package", "leptos_atelier"];
-        args.extend(target.iter().flat_map(|t| ["--target", *t]));
+        if let Some(target) = target {
+            args.extend(["--target", target, "--all-features"]);
+        }
         let mut doc = command("cargo", &args);
         doc.env("RUSTDOCFLAGS", "-D warnings");
         run(&mut doc)?;
@@ -403,6 +432,8 @@ fn test() -> Result {
             "web",
             "--test",
             "csr",
+            "--test",
+            "csp",
         ],
     );
     // The suite takes seconds; the generous limit only keeps a slow CI machine from
@@ -412,11 +443,157 @@ fn test() -> Result {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
     run(&mut wasm)?;
 
-    // End to end: the built playground driven by Playwright in Debian's Chromium.
+    // What a user meets first: an existing app adds the crate, and the package publishes.
+    adoption_check()?;
+    let mut publish = command(
+        "cargo",
+        &["publish", "--dry-run", "--allow-dirty", "--package", "leptos_atelier"],
+    );
+    run(&mut publish)?;
+
+    // End to end: the built examples driven by Playwright in Debian's Chromium: the
+    // cargo-leptos apps (SSR + hydrate) and the Trunk app (client-side rendering).
     for project in [DEMO_PROJECT, "minimal"] {
         run(&mut command("cargo", &["leptos", "build", "--project", project]))?;
     }
+    run(command("trunk", &["build"]).current_dir(root().join("examples/csr")))?;
     let mut playwright = command("npx", &["playwright", "test"]);
     playwright.current_dir(root().join("end2end")).env("CI", "1");
     run(&mut playwright)
 }
+
+// ---------------------------------------------------------------------------------
+// adoption
+// ---------------------------------------------------------------------------------
+
+/// The crates whose versions an app's lockfile fixes before it adds this one (each
+/// pins the wasm-bindgen it was released with, or depends on it), with the sections of
+/// the crate's manifest that declare them.
+const FLOOR_CRATES: [&str; 5] = ["wasm-bindgen", "js-sys", "web-sys", "wasm-bindgen-futures", "leptos"];
+
+/// Checks that an app outside this workspace, whose lockfile holds another
+/// wasm-bindgen than this repository's, can add the crate: a scratch app (generated
+/// here, under `target/`) depends on it by path, pins each of [`FLOOR_CRATES`] at
+/// exactly the lowest version the crate declares, resolves afresh and type-checks for
+/// wasm32. Fails if the crate pins one of them exactly again, or declares a
+/// wasm-bindgen floor equal to the locked version (then nothing proves another patch
+/// resolves).
+fn adoption_check() -> Result {
+    let manifest = fs::read_to_string(root().join("Cargo.toml")).map_err(|e| format!("cannot read Cargo.toml: {e}"))?;
+    let mut pins = Vec::new();
+    for krate in FLOOR_CRATES {
+        let requirement = declared_requirement(&manifest, krate)
+            .ok_or_else(|| format!("Cargo.toml declares no dependency on {krate}"))?;
+        let floor = requirement.strip_prefix('^').unwrap_or(&requirement);
+        if !floor.chars().next().is_some_and(|c| c.is_ascii_digit()) || floor.matches('.').count() != 2 {
+            return Err(format!(
+                "Cargo.toml requires {krate} \"{requirement}\": a library states its lowest working \
+                 version as \"x.y.z\" (a caret requirement), never an exact pin or a range"
+            ));
+        }
+        pins.push((krate, floor.to_owned()));
+    }
+    let locked = locked_version("wasm-bindgen")?;
+    let wasm_bindgen_floor = &pins[0].1;
+    if *wasm_bindgen_floor == locked {
+        return Err(format!(
+            "the crate's wasm-bindgen floor is the locked {locked}: declare the oldest release that works, \
+             so that apps holding another patch can adopt it"
+        ));
+    }
+
+    let app = root().join("target/adoption-check");
+    fs::create_dir_all(app.join("src")).map_err(|e| format!("cannot create {}: {e}", app.display()))?;
+    let mut dependencies = format!("leptos_atelier = {{ path = {:?} }}\n", root().display().to_string());
+    for (krate, floor) in &pins {
+        let features = if *krate == "leptos" {
+            ", features = [\"csr\"]"
+        } else {
+            ""
+        };
+        dependencies.push_str(&format!("{krate} = {{ version = \"={floor}\"{features} }}\n"));
+    }
+    let cargo_toml = format!(
+        "# Generated by `cargo xtask test`: an app outside the workspace adopting the crate.\n\
+         [package]\nname = \"adoption-check\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
+         [workspace]\n\n[dependencies]\n{dependencies}"
+    );
+    let write =
+        |path: PathBuf, text: &str| fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()));
+    write(app.join("Cargo.toml"), &cargo_toml)?;
+    write(app.join("src/lib.rs"), ADOPTION_APP)?;
+    // A fresh resolution each time, as an app adding the crate gets.
+    let _ = fs::remove_file(app.join("Cargo.lock"));
+    eprintln!("\nadoption check: an app pinning {pins:?} (the repository locks wasm-bindgen {locked})");
+    run(
+        command("cargo", &["check", "--quiet", "--target", "wasm32-unknown-unknown"])
+            .current_dir(&app)
+            .env_remove("CARGO_TARGET_DIR"),
+    )
+}
+
+/// The version requirement the crate's manifest gives `krate` in its normal (not dev)
+/// dependencies, of any target.
+fn declared_requirement(manifest: &str, krate: &str) -> Option<String> {
+    let mut normal = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            normal = line == "[dependencies]" || (line.starts_with("[target.") && line.ends_with(".dependencies]"));
+            continue;
+        }
+        let Some((name, value)) = line.split_once('=') else {
+            continue;
+        };
+        if !normal || name.trim() != krate {
+            continue;
+        }
+        let value = value.trim();
+        let quoted = match value.strip_prefix('{') {
+            Some(table) => table.split_once("version")?.1.split_once('=')?.1.trim_start(),
+            None => value,
+        };
+        return quoted
+            .strip_prefix('"')?
+            .split_once('"')
+            .map(|(version, _)| version.to_owned());
+    }
+    None
+}
+
+/// The scratch app's code: a method, its worker entry and a component with the hooks.
+const ADOPTION_APP: &str = r#"use leptos::prelude::*;
+use leptos_atelier::{
+    provide_task_runtime, serve, use_task_resource, HandlerError, Registry, TaskConfig, TaskContext, TaskMethod,
+};
+
+pub struct Double;
+impl TaskMethod for Double {
+    const NAME: &'static str = "double";
+    type Input = u32;
+    type Output = u32;
+    async fn run(n: u32, _: TaskContext) -> Result<u32, HandlerError> {
+        Ok(n * 2)
+    }
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn app_workers() {
+    serve(Registry::new().method::<Double>());
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    if let Some(runtime) = provide_task_runtime() {
+        runtime.define(TaskConfig::parallel("app_workers").task_id("double")).unwrap();
+    }
+    let n = RwSignal::new(21u32);
+    let doubled = use_task_resource::<Double>("double", move || n.get()).resource;
+    view! { <p>{move || doubled.get().map(|r| format!("{r:?}"))}</p> }
+}
+
+pub fn start() {
+    if !leptos_atelier::is_worker_scope() {
+        leptos::mount::mount_to_body(App);
+    }
+}
+"#;

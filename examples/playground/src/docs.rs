@@ -25,8 +25,11 @@ macro_rules! page {
     };
 }
 
+/// The sidebar's sections, in order.
+const SECTIONS: [&str; 3] = ["Guides", "Build setups", "API"];
+
 /// The docs, in sidebar order (Atelier's site manifest: guides, then the API).
-pub const PAGES: [Page; 8] = [
+pub const PAGES: [Page; 11] = [
     page!("getting-started", "Getting started", "Guides"),
     page!("worker-setup", "Worker setup", "Guides"),
     page!("backpressure", "Backpressure and queue states", "Guides"),
@@ -34,6 +37,9 @@ pub const PAGES: [Page; 8] = [
     page!("crash-recovery", "Crash recovery", "Guides"),
     page!("transferables", "Transferables", "Guides"),
     page!("observability", "Observability", "Guides"),
+    page!("cargo-leptos", "cargo-leptos (SSR + hydrate)", "Build setups"),
+    page!("trunk", "Trunk (client-side rendering)", "Build setups"),
+    page!("bundlers", "Bundlers (Vite, webpack, …)", "Build setups"),
     page!("reference", "Reference", "API"),
 ];
 
@@ -58,7 +64,7 @@ pub fn Docs() -> impl IntoView {
     view! {
         <div class="docs">
             <nav class="sidebar">
-                {["Guides", "API"]
+                {SECTIONS
                     .into_iter()
                     .map(|section| {
                         view! {
@@ -96,6 +102,7 @@ mod tests {
     #[test]
     fn every_page_renders_a_title_and_its_tables() {
         for page in &PAGES {
+            assert!(SECTIONS.contains(&page.section), "{}", page.slug);
             let html = render(page.markdown);
             assert!(
                 html.starts_with(&format!("<h1>{}", page.title)),
