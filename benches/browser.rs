@@ -66,6 +66,56 @@ impl TaskMethod for CountPrimes {
     }
 }
 
+/// Yields `n` times through [`TaskContext::checkpoint`]; answers how long that took
+/// (ms, on the worker's clock).
+struct Checkpoints;
+impl TaskMethod for Checkpoints {
+    const NAME: &'static str = "checkpoints";
+    type Input = u32;
+    type Output = f64;
+    async fn run(n: u32, cx: TaskContext) -> Result<f64, HandlerError> {
+        let start = now();
+        for _ in 0..n {
+            cx.checkpoint().await?;
+        }
+        Ok(now() - start)
+    }
+}
+
+/// Yields `n` times as plain JavaScript in the worker would, through `yield_kind`
+/// (`"channel"`: a message on a `MessageChannel` of its own; `"timeout"`: a
+/// `setTimeout(0)`), each awaited; answers how long that took (ms).
+struct JsYields;
+impl TaskMethod for JsYields {
+    const NAME: &'static str = "js_yields";
+    type Input = (String, u32);
+    type Output = f64;
+    async fn run((yield_kind, n): (String, u32), _: TaskContext) -> Result<f64, HandlerError> {
+        let yields = Function::new_with_args(
+            "kind, n",
+            r#"return (async () => {
+              const channel = new MessageChannel();
+              const next = kind === "channel"
+                ? () => new Promise((resolve) => { channel.port1.onmessage = resolve; channel.port2.postMessage(null); })
+                : () => new Promise((resolve) => setTimeout(resolve, 0));
+              const t = performance.now();
+              for (let i = 0; i < n; i++) await next();
+              const elapsed = performance.now() - t;
+              channel.port1.close();
+              return elapsed;
+            })();"#,
+        );
+        let promise: Promise = yields
+            .call2(&JsValue::NULL, &JsValue::from_str(&yield_kind), &JsValue::from(n))
+            .map_err(|e| HandlerError::new(format!("{e:?}")))?
+            .unchecked_into();
+        let elapsed = JsFuture::from(promise)
+            .await
+            .map_err(|e| HandlerError::new(format!("{e:?}")))?;
+        Ok(elapsed.as_f64().unwrap_or(f64::NAN))
+    }
+}
+
 #[wasm_bindgen]
 pub fn bench_workers() {
     serve(
@@ -73,7 +123,9 @@ pub fn bench_workers() {
             .method::<Noop>()
             .method::<Bounce>()
             .method::<EchoBytes>()
-            .method::<CountPrimes>(),
+            .method::<CountPrimes>()
+            .method::<Checkpoints>()
+            .method::<JsYields>(),
     );
 }
 
@@ -287,6 +339,30 @@ async fn bench_round_trip_of_a_no_op_call() {
     ));
     shared.dispose();
     posting.dispose();
+}
+
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_checkpoint_in_a_worker() {
+    const YIELDS: u32 = 2_000;
+    // setTimeout(0) is clamped to 4 ms once chained: fewer of them are enough.
+    const TIMEOUT_YIELDS: u32 = 100;
+    let (_runtime, task) = task(TaskConfig::singleton("bench_workers"));
+    let js = |kind: &str, n: u32| task.call::<JsYields>((kind.to_owned(), n));
+    task.call::<Checkpoints>(100).await.unwrap();
+    js("channel", 100).await.unwrap();
+    let ours = || async { task.call::<Checkpoints>(YIELDS).await.unwrap() / f64::from(YIELDS) };
+    let raw = || async { js("channel", YIELDS).await.unwrap() / f64::from(YIELDS) };
+    let (ours_ms, raw_ms, ratio) = side_by_side(ours, raw).await;
+    let timeout_ms = js("timeout", TIMEOUT_YIELDS).await.unwrap() / f64::from(TIMEOUT_YIELDS);
+    report(&format!(
+        "checkpoint() in a worker ({YIELDS} yields x {ROUNDS}): {:.1} µs, a plain-JS MessageChannel yield {:.1} µs: \
+         {ratio:.2}x (target <= 1.5x and <= 100 µs); a chained setTimeout(0), for reference: {:.0} µs",
+        ours_ms * 1e3,
+        raw_ms * 1e3,
+        timeout_ms * 1e3,
+    ));
+    task.dispose();
 }
 
 #[wasm_bindgen_test]

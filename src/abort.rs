@@ -10,6 +10,12 @@
 //! - after `clear`, calls made earlier keep the old signal: a later `abort` of the same
 //!   key does not reach them.
 //!
+//! Memory: an aborted key is kept until cleared (that is its meaning). A key that was
+//! never aborted is kept only while something holds its signal (a queued or running
+//! call, a caller): once none does, it is indistinguishable from a key never used, and
+//! the store lets it go. So an app that gives every call a fresh key (a document id, a
+//! request id) does not grow the store.
+//!
 //! Listeners run synchronously inside [`AbortController::abort`], in registration order,
 //! each at most once. This module is platform neutral: no JS, no timers, no queue.
 
@@ -17,7 +23,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use crate::listeners::{Listeners, Subscription};
@@ -199,27 +205,90 @@ impl AbortController {
 /// ```
 #[derive(Clone, Default)]
 pub struct AbortTaskController {
-    keys: Rc<RefCell<HashMap<String, AbortController>>>,
+    keys: Rc<RefCell<KeyStore>>,
     /// Told after a key is aborted or cleared.
     changes: Rc<Listeners<()>>,
 }
 
+/// The keys, and when to next let go of the unused ones.
+#[derive(Default)]
+struct KeyStore {
+    keys: HashMap<String, KeyEntry>,
+    /// The number of keys at which unused ones are next let go; it doubles with the
+    /// keys still in use, so the sweep costs O(1) per key added.
+    sweep_at: usize,
+}
+
+/// The fewest keys at which unused ones are let go.
+const SWEEP_MIN: usize = 64;
+
+enum KeyEntry {
+    /// Never aborted: alive while something holds its signal.
+    Live(Weak<SignalState>),
+    /// Aborted: kept until cleared, so later calls with the key start aborted.
+    Aborted(AbortController),
+}
+
+impl KeyEntry {
+    fn in_use(&self) -> bool {
+        match self {
+            KeyEntry::Live(signal) => signal.strong_count() > 0,
+            KeyEntry::Aborted(_) => true,
+        }
+    }
+}
+
+impl KeyStore {
+    /// The key's signal, if the key is aborted or its signal is held somewhere.
+    fn signal(&self, key: &str) -> Option<AbortSignal> {
+        match self.keys.get(key)? {
+            KeyEntry::Live(signal) => signal.upgrade().map(|state| AbortSignal { state }),
+            KeyEntry::Aborted(controller) => Some(controller.signal()),
+        }
+    }
+
+    fn insert(&mut self, key: &str, entry: KeyEntry) {
+        self.keys.insert(key.to_owned(), entry);
+        if self.keys.len() >= self.sweep_at {
+            self.sweep();
+        }
+    }
+
+    /// Lets go of the keys nothing holds.
+    fn sweep(&mut self) {
+        self.keys.retain(|_, entry| entry.in_use());
+        self.sweep_at = (self.keys.len() * 2).max(SWEEP_MIN);
+    }
+}
+
 impl AbortTaskController {
-    /// The signal of `key`, created (not aborted) if the key is new.
+    /// The signal of `key`, created (not aborted) if the key is new or unused.
     pub fn signal_for(&self, key: &str) -> AbortSignal {
-        self.controller(key).signal()
+        let mut store = self.keys.borrow_mut();
+        if let Some(signal) = store.signal(key) {
+            return signal;
+        }
+        let signal = AbortSignal::default();
+        store.insert(key, KeyEntry::Live(Rc::downgrade(&signal.state)));
+        signal
     }
 
     /// Aborts `key`: every call holding its signal, and every later call with it until
     /// [`clear`](Self::clear).
     pub fn abort(&self, key: &str) {
-        // Release the map before listeners run: they may call back into this store.
-        let controller = self.controller(key);
-        let changed = !controller.signal.is_aborted();
+        let controller = {
+            let mut store = self.keys.borrow_mut();
+            if matches!(store.keys.get(key), Some(KeyEntry::Aborted(_))) {
+                return;
+            }
+            let signal = store.signal(key).unwrap_or_default();
+            let controller = AbortController { signal };
+            store.insert(key, KeyEntry::Aborted(controller.clone()));
+            controller
+        };
+        // The store is released before listeners run: they may call back into it.
         controller.abort();
-        if changed {
-            self.notify();
-        }
+        self.notify();
     }
 
     /// Aborts each key.
@@ -229,23 +298,63 @@ impl AbortTaskController {
         }
     }
 
-    /// Whether `key` exists and is aborted (does not create it).
+    /// Whether `key` is aborted (does not create it).
     pub fn is_aborted(&self, key: &str) -> bool {
-        self.keys.borrow().get(key).is_some_and(|c| c.signal.is_aborted())
+        matches!(self.keys.borrow().keys.get(key), Some(KeyEntry::Aborted(_)))
+    }
+
+    /// The keys aborted and not yet cleared, in no particular order.
+    ///
+    /// ```
+    /// use leptos_atelier::AbortTaskController;
+    ///
+    /// let aborts = AbortTaskController::default();
+    /// aborts.abort("doc-1");
+    /// let _held = aborts.signal_for("doc-2"); // in use, not aborted
+    /// assert_eq!(aborts.aborted_keys(), ["doc-1"]);
+    /// ```
+    pub fn aborted_keys(&self) -> Vec<String> {
+        let store = self.keys.borrow();
+        let aborted = store
+            .keys
+            .iter()
+            .filter(|(_, entry)| matches!(entry, KeyEntry::Aborted(_)));
+        aborted.map(|(key, _)| key.clone()).collect()
+    }
+
+    /// How many keys the store holds: the aborted ones, and those whose signal
+    /// something (a queued or running call, a caller) still holds. A key that was never
+    /// aborted and that nothing holds any more is let go.
+    ///
+    /// ```
+    /// use leptos_atelier::AbortTaskController;
+    ///
+    /// let aborts = AbortTaskController::default();
+    /// for n in 0..10_000 {
+    ///     let signal = aborts.signal_for(&format!("request-{n}"));
+    ///     drop(signal); // the call that held it is over
+    /// }
+    /// aborts.abort("request-7");
+    /// assert_eq!(aborts.key_count(), 1);
+    /// ```
+    pub fn key_count(&self) -> usize {
+        let mut store = self.keys.borrow_mut();
+        store.sweep();
+        store.keys.len()
     }
 
     /// Forgets `key`; its next [`signal_for`](Self::signal_for) is fresh.
     pub fn clear(&self, key: &str) {
-        let removed = self.keys.borrow_mut().remove(key);
-        if removed.is_some_and(|c| c.signal.is_aborted()) {
+        let removed = self.keys.borrow_mut().keys.remove(key);
+        if matches!(removed, Some(KeyEntry::Aborted(_))) {
             self.notify();
         }
     }
 
     /// Forgets every key.
     pub fn clear_all(&self) {
-        let removed = std::mem::take(&mut *self.keys.borrow_mut());
-        if removed.values().any(|c| c.signal.is_aborted()) {
+        let removed = std::mem::take(&mut self.keys.borrow_mut().keys);
+        if removed.values().any(|entry| matches!(entry, KeyEntry::Aborted(_))) {
             self.notify();
         }
     }
@@ -277,16 +386,12 @@ impl AbortTaskController {
             listener(&());
         }
     }
-
-    fn controller(&self, key: &str) -> AbortController {
-        self.keys.borrow_mut().entry(key.to_owned()).or_default().clone()
-    }
 }
 
 impl std::fmt::Debug for AbortTaskController {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AbortTaskController")
-            .field("keys", &self.keys.borrow().len())
+            .field("keys", &self.keys.borrow().keys.len())
             .finish()
     }
 }
@@ -342,6 +447,28 @@ mod tests {
         controller.abort();
         assert_eq!(*log.borrow(), ["first", "second"]);
         assert_eq!(signal.listener_count(), 0);
+    }
+
+    #[test]
+    fn keys_never_aborted_are_let_go_once_nothing_holds_them_and_aborted_ones_stay() {
+        let aborts = AbortTaskController::default();
+        let held = aborts.signal_for("held");
+        aborts.abort("aborted");
+        for n in 0..10_000 {
+            drop(aborts.signal_for(&format!("key-{n}")));
+        }
+        // The store never held more than twice what was in use (or the minimum).
+        assert!(aborts.keys.borrow().keys.len() <= SWEEP_MIN, "{:?}", aborts);
+        assert_eq!(aborts.key_count(), 2, "the held key and the aborted one");
+        assert!(aborts.is_aborted("aborted") && aborts.signal_for("aborted").is_aborted());
+        // A held key is the same signal every time, so aborting it reaches its holder.
+        assert!(aborts.signal_for("held").same_as(&held));
+        aborts.abort("held");
+        assert!(held.is_aborted());
+        drop(held);
+        assert_eq!(aborts.key_count(), 2, "aborted keys stay until cleared");
+        aborts.clear_all();
+        assert_eq!(aborts.key_count(), 0);
     }
 
     #[test]

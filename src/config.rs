@@ -65,6 +65,21 @@ pub struct TaskConfig {
 /// How long a new worker may take to answer the ready handshake, by default.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a worker may go on running a call after it was cancelled, by default,
+/// before it is taken as hung and replaced (see [`TaskConfig::cancel_grace`]).
+///
+/// Five seconds: a handler that listens for its cancel (awaiting, or calling
+/// [`TaskContext::checkpoint`](crate::TaskContext::checkpoint) every few milliseconds
+/// of work, as the guides say) stops within milliseconds, so the grace only ever
+/// catches handlers that ignore cancellation, and it is long enough for one that must
+/// first finish a large chunk of work. It is short against what an abandoned call
+/// would otherwise cost: its worker's slot for as long as the handler runs, possibly
+/// forever, while the calls that replaced it wait (a [`use_task_resource`] whose input
+/// changes aborts the stale call and waits for the slot).
+///
+/// [`use_task_resource`]: crate::use_task_resource
+pub const DEFAULT_CANCEL_GRACE: Duration = Duration::from_secs(5);
+
 impl TaskConfig {
     /// A pool of workers, each started by calling the exported function `worker_entry`
     /// of the app's own wasm bundle.
@@ -92,7 +107,7 @@ impl TaskConfig {
             crash_max_retries: 3,
             init: InitMode::Lazy,
             idle_timeout: None,
-            cancel_grace: None,
+            cancel_grace: Some(DEFAULT_CANCEL_GRACE),
             bootstrap_url: None,
             glue_url: None,
             start_timeout: DEFAULT_START_TIMEOUT,
@@ -173,15 +188,31 @@ impl TaskConfig {
         self
     }
 
-    /// How long a worker may keep running a call after it was aborted or timed out
-    /// (default: as long as it likes). The caller is answered at once either way; the
-    /// call keeps its in-flight slot until the worker settles it. A worker that has
-    /// not settled it within the grace is taken as hung: it is terminated and
-    /// restarted like a crashed one (its other calls follow the
-    /// [`crash_policy`](Self::crash_policy)), and the slot is freed. Zero terminates
-    /// the worker as soon as one of its calls is cancelled.
-    pub fn cancel_grace(mut self, grace: Duration) -> Self {
-        self.cancel_grace = Some(grace);
+    /// How long a worker may keep running a call after it was aborted, timed out or
+    /// dropped (default [`DEFAULT_CANCEL_GRACE`], 5 s; `None`: as long as it likes).
+    ///
+    /// The caller is answered at once either way, and the handler's
+    /// [`signal`](crate::TaskContext::signal) is aborted; the call keeps its in-flight
+    /// slot until the worker settles it. A worker that has not settled it within the
+    /// grace is taken as hung: it is terminated, its other calls are requeued under
+    /// [`CrashPolicy::RestartRequeueInFlight`] and fail otherwise, and the slot takes
+    /// a fresh worker. A hung worker is not a crashed one: it does not count toward
+    /// [`crash_max_retries`](Self::crash_max_retries), waits out no backoff and never
+    /// halts the task. Zero terminates the worker as soon as one of its calls is
+    /// cancelled.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use leptos_atelier::TaskConfig;
+    ///
+    /// let quick = TaskConfig::parallel("app_workers").cancel_grace(Duration::from_millis(500));
+    /// assert_eq!(quick.resolve().unwrap().cancel_grace, Some(Duration::from_millis(500)));
+    /// // A handler that must never be interrupted, cancelled or not:
+    /// let patient = TaskConfig::parallel("app_workers").cancel_grace(None);
+    /// assert_eq!(patient.resolve().unwrap().cancel_grace, None);
+    /// ```
+    pub fn cancel_grace(mut self, grace: impl Into<Option<Duration>>) -> Self {
+        self.cancel_grace = grace.into();
         self
     }
 

@@ -52,6 +52,10 @@
 //! handles; the executor (pool); the queue; the transports (`web`, `sim`); the
 //! platform facts; the worker side; the codec. Arrows point down only.
 
+// The crate's own unit tests of browser code run in headless Chromium.
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
 /// The README's quick start, compiled as a doctest so it cannot drift.
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
@@ -80,7 +84,7 @@ mod transport;
 mod worker;
 
 pub use abort::{AbortController, AbortSignal, AbortTaskController, Aborted};
-pub use config::{DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
+pub use config::{DEFAULT_CANCEL_GRACE, DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
 pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
 pub use events::{MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
 pub use executor::{CrashPolicy, CrashRecord};

@@ -175,8 +175,30 @@ struct Inner {
     spans: SpanSettings,
     defined: Cell<u64>,
     traces: Cell<u64>,
-    /// Every task defined, by id (a disposed one stays until its id is reused).
+    /// The live tasks, by id (a task leaves when disposed).
+    tasks: Rc<TaskRegistry>,
+}
+
+/// A runtime's live tasks, by id: how [`TaskRuntime::task`] finds a task defined
+/// elsewhere. A task removes itself when disposed, so a disposed task's state (its
+/// queue, workers and histograms) is freed once the app drops its last handle.
+#[derive(Default)]
+pub(crate) struct TaskRegistry {
     tasks: RefCell<HashMap<String, Task>>,
+}
+
+impl TaskRegistry {
+    /// Removes `task`, if it is the one registered under its id.
+    pub(crate) fn remove(&self, task: &Task) {
+        let removed = {
+            let mut tasks = self.tasks.borrow_mut();
+            let id = task.id();
+            let same = tasks.get(&id).is_some_and(|t| t.identity() == task.identity());
+            if same { tasks.remove(&id) } else { None }
+        };
+        // Dropped with the map released: the task's state may be freed here.
+        drop(removed);
+    }
 }
 
 impl Default for TaskRuntime {
@@ -232,7 +254,7 @@ impl TaskRuntime {
                 spans: options.settings(),
                 defined: Cell::new(0),
                 traces: Cell::new(0),
-                tasks: RefCell::default(),
+                tasks: Rc::default(),
             }),
         }
     }
@@ -255,8 +277,8 @@ impl TaskRuntime {
             self.inner.events.clone(),
             self.inner.spans,
         );
-        let task = Task::new(executor, self.inner.aborts.clone());
-        self.inner.tasks.borrow_mut().insert(task.id(), task.clone());
+        let task = Task::new(executor, self.inner.aborts.clone(), Rc::downgrade(&self.inner.tasks));
+        self.inner.tasks.tasks.borrow_mut().insert(task.id(), task.clone());
         Ok(task)
     }
 
@@ -273,10 +295,7 @@ impl TaskRuntime {
     /// assert!(runtime.task("hash").is_none());
     /// ```
     pub fn task(&self, task_id: &str) -> Option<Task> {
-        if !self.inner.hub.contains(task_id) {
-            return None;
-        }
-        self.inner.tasks.borrow().get(task_id).cloned()
+        self.inner.tasks.tasks.borrow().get(task_id).cloned()
     }
 
     /// The runtime's keyed cancellation store, shared by all its tasks: aborting a key
@@ -452,5 +471,29 @@ impl Transport for NoWorkers {
         _events: crate::transport::EventSink,
     ) -> Result<Box<dyn crate::transport::WorkerLink>, String> {
         Err("Web Workers exist only in the browser (wasm32)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SimTransport;
+    use crate::worker::Registry;
+
+    #[test]
+    fn a_disposed_task_is_freed_once_the_app_drops_its_handles() {
+        let sim = SimTransport::new(Registry::new);
+        let runtime = TaskRuntime::simulated(&sim);
+        let task = runtime.define(TaskConfig::singleton("w").task_id("t")).unwrap();
+        let state = task.state_probe();
+        task.dispose();
+        assert!(runtime.task("t").is_none());
+        drop(task);
+        assert!(
+            state.upgrade().is_none(),
+            "the runtime no longer holds the task's state"
+        );
+        let again = runtime.define(TaskConfig::singleton("w").task_id("t")).unwrap();
+        assert!(runtime.task("t").is_some_and(|t| t.identity() == again.identity()));
     }
 }

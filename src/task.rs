@@ -3,14 +3,16 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::rc::Weak;
 use std::task::{Context, Poll};
 
 use futures_channel::oneshot;
 
 use crate::abort::{AbortSignal, AbortTaskController};
 use crate::error::{PayloadSide, TaskError};
-use crate::executor::{Executor, OnProgress, Output, Submission};
+use crate::executor::{CallGuard, Executor, OnProgress, Output, Submission};
 use crate::method::TaskMethod;
+use crate::runtime::TaskRegistry;
 use crate::snapshot::TaskSnapshot;
 use crate::trace::Trace;
 use crate::transfer;
@@ -22,6 +24,8 @@ use crate::transfer;
 pub struct Task {
     executor: Executor,
     aborts: AbortTaskController,
+    /// The runtime's live tasks, which this one leaves when disposed.
+    registry: Weak<TaskRegistry>,
 }
 
 /// Per-call options for [`Task::call_with`].
@@ -101,8 +105,12 @@ impl CallOptions {
 }
 
 impl Task {
-    pub(crate) fn new(executor: Executor, aborts: AbortTaskController) -> Self {
-        Self { executor, aborts }
+    pub(crate) fn new(executor: Executor, aborts: AbortTaskController, registry: Weak<TaskRegistry>) -> Self {
+        Self {
+            executor,
+            aborts,
+            registry,
+        }
     }
 
     /// The task's id.
@@ -115,8 +123,12 @@ impl Task {
     /// The call is admitted (and dispatched, if a slot is free) **now**, when `call`
     /// returns, not when the future is first polled; the snapshot reflects it at once.
     /// The future resolves exactly once, with the output or a [`TaskError`].
-    /// Dropping the future before it resolves discards the result; a call still
-    /// queued is then never dispatched.
+    ///
+    /// Cancel safety: dropping the future before it resolves cancels the call. A call
+    /// still waiting or pending leaves the queue at once (its place serves the next
+    /// call, its input is freed); a call in flight is cancelled in its worker, whose
+    /// handler sees its [`signal`](crate::TaskContext::signal) aborted, and its result
+    /// is discarded. Telemetry counts it as canceled.
     ///
     /// ```no_run
     /// # use leptos_atelier::{HandlerError, TaskConfig, TaskContext, TaskMethod, TaskRuntime};
@@ -171,26 +183,33 @@ impl Task {
             on_progress,
         } = options;
         let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
-        let state = match transfer::encode(&input, Vec::new()) {
-            Ok((input, attachments)) => CallState::Submitted(self.executor.submit(Submission {
-                method: M::NAME,
-                key,
-                input,
-                attachments,
-                signal,
-                timeout,
-                trace: trace.map(|trace| trace.link()),
-                on_progress,
-            })),
-            Err(e) => CallState::Failed(Some(TaskError::Encode {
-                method: M::NAME.to_owned(),
-                message: e.to_string(),
-            })),
+        let (state, guard) = match transfer::encode(&input, Vec::new()) {
+            Ok((input, attachments)) => {
+                let (receiver, guard) = self.executor.submit(Submission {
+                    method: M::NAME,
+                    key,
+                    input,
+                    attachments,
+                    signal,
+                    timeout,
+                    trace: trace.map(|trace| trace.link()),
+                    on_progress,
+                });
+                (CallState::Submitted(receiver), guard)
+            }
+            Err(e) => {
+                let error = TaskError::Encode {
+                    method: M::NAME.to_owned(),
+                    message: e.to_string(),
+                };
+                (CallState::Failed(Some(error)), None)
+            }
         };
         TaskCall {
             method: M::NAME,
             task_id: self.id(),
             state,
+            guard,
             output: PhantomData,
         }
     }
@@ -232,6 +251,11 @@ impl Task {
         self.executor.telemetry_version()
     }
 
+    #[cfg(test)]
+    pub(crate) fn state_probe(&self) -> Weak<dyn std::any::Any> {
+        self.executor.state_probe()
+    }
+
     /// Tells this task apart from another defined later with the same id.
     pub(crate) fn identity(&self) -> u64 {
         self.executor.identity()
@@ -243,10 +267,14 @@ impl Task {
     }
 
     /// Stops the task's workers, rejects its queued and running calls with
-    /// [`TaskError::Disposed`], and removes it from the runtime's snapshot. Later calls
-    /// are rejected the same way. Idempotent.
+    /// [`TaskError::Disposed`], and removes it from the runtime (its snapshot, and
+    /// [`TaskRuntime::task`](crate::TaskRuntime::task)): its state is freed once the
+    /// last handle is dropped. Later calls are rejected the same way. Idempotent.
     pub fn dispose(&self) {
         self.executor.dispose();
+        if let Some(registry) = self.registry.upgrade() {
+            registry.remove(self);
+        }
     }
 }
 
@@ -257,11 +285,15 @@ impl std::fmt::Debug for Task {
 }
 
 /// The future of one call; see [`Task::call`].
-#[must_use = "the result of a call is only seen by awaiting it"]
+///
+/// Dropping it before it resolves cancels the call (see [`Task::call`]).
+#[must_use = "the result of a call is only seen by awaiting it; dropping this cancels the call"]
 pub struct TaskCall<O> {
     method: &'static str,
     task_id: String,
     state: CallState,
+    /// Cancels the call if this future is dropped before it resolves.
+    guard: Option<CallGuard>,
     output: PhantomData<fn() -> O>,
 }
 
@@ -287,6 +319,9 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(settled) => settled,
         };
+        if let Some(guard) = &mut this.guard {
+            guard.disarm();
+        }
         // The sender is only dropped unsent when the runtime itself is gone.
         let output = settled.unwrap_or_else(|_| {
             Err(TaskError::Disposed {

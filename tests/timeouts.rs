@@ -121,9 +121,13 @@ fn a_per_call_timeout_replaces_the_task_timeout() {
 fn a_timeout_is_not_an_abort_and_an_abort_is_not_a_timeout() {
     let sim = SimTransport::new(|| Registry::new().method::<Echo>());
     let runtime = TaskRuntime::simulated(&sim);
-    let task = runtime
-        .define(TaskConfig::parallel("w").task_id("t").pool_size(2).timeout(100 * MS))
-        .unwrap();
+    // No cancel grace: its timers would be counted below with the deadlines.
+    let config = TaskConfig::parallel("w")
+        .task_id("t")
+        .pool_size(2)
+        .timeout(100 * MS)
+        .cancel_grace(None);
+    let task = runtime.define(config).unwrap();
     let aborted = task.call_with::<Echo>("a".into(), CallOptions::new().key("k"));
     let timing_out = task.call::<Echo>("b".into());
     runtime.abort_controller().abort("k");

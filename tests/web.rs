@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::sleep;
+use common::{Explode, Nap, sleep};
 use leptos_atelier::{
     CallOptions, CrashPolicy, HandlerError, InitMode, Registry, RuntimeOptions, SpanMode, TaskConfig, TaskContext,
     TaskError, TaskMethod, TaskRuntime, TraceEnd, Transfer, WorkerState, serve,
@@ -37,17 +37,6 @@ impl TaskMethod for Refuse {
     type Output = ();
     async fn run(why: String, _: TaskContext) -> Result<(), HandlerError> {
         Err(HandlerError::new(format!("refused: {why}")))
-    }
-}
-
-/// Panics in the worker.
-struct Explode;
-impl TaskMethod for Explode {
-    const NAME: &'static str = "explode";
-    type Input = ();
-    type Output = ();
-    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
-        panic!("boom in the worker")
     }
 }
 
@@ -100,6 +89,26 @@ impl TaskMethod for ThrowLater {
             js_sys::Function::new_no_args("setTimeout(() => { throw new Error('thrown outside any handler'); }, 0);");
         let _ = throw.call0(&JsValue::NULL);
         std::future::pending().await
+    }
+}
+
+/// Checkpoints `n` times and answers how many timers the worker set meanwhile.
+struct CheckpointTimers;
+impl TaskMethod for CheckpointTimers {
+    const NAME: &'static str = "checkpoint_timers";
+    type Input = u32;
+    type Output = u32;
+    async fn run(n: u32, cx: TaskContext) -> Result<u32, HandlerError> {
+        let count_timers = js_sys::Function::new_no_args(
+            "const original = self.setTimeout; let count = 0;
+             self.setTimeout = (...args) => { count++; return original.apply(self, args); };
+             return () => { self.setTimeout = original; return count; };",
+        );
+        let stop: js_sys::Function = count_timers.call0(&JsValue::NULL).unwrap().unchecked_into();
+        for _ in 0..n {
+            cx.checkpoint().await?;
+        }
+        Ok(stop.call0(&JsValue::NULL).unwrap().as_f64().unwrap() as u32)
     }
 }
 
@@ -215,18 +224,6 @@ impl TaskMethod for ArrivalOrder {
     }
 }
 
-/// Waits `millis` on its worker's event loop (a timer), then answers.
-struct Nap;
-impl TaskMethod for Nap {
-    const NAME: &'static str = "nap";
-    type Input = f64;
-    type Output = ();
-    async fn run(millis: f64, _: TaskContext) -> Result<(), HandlerError> {
-        sleep(millis).await;
-        Ok(())
-    }
-}
-
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -256,7 +253,8 @@ pub fn test_workers() {
             .method::<TransferThenPanic>()
             .method::<TakeObject>()
             .method::<ThrowLater>()
-            .method::<SpinWithCheckpoints>(),
+            .method::<SpinWithCheckpoints>()
+            .method::<CheckpointTimers>(),
     );
 }
 
@@ -271,6 +269,41 @@ pub fn test_workers_that_hang() {
 /// An entry that forgets to call `serve`.
 #[wasm_bindgen]
 pub fn test_workers_without_serve() {}
+
+/// Sums its input too, under the same name as [`Sum`].
+struct SumAgain;
+impl TaskMethod for SumAgain {
+    const NAME: &'static str = "sum";
+    type Input = Vec<u32>;
+    type Output = u32;
+    async fn run(numbers: Vec<u32>, _: TaskContext) -> Result<u32, HandlerError> {
+        Ok(numbers.iter().sum())
+    }
+}
+
+/// An entry that registers two methods of one name.
+#[wasm_bindgen]
+pub fn test_workers_with_a_duplicate() {
+    serve(Registry::new().method::<Sum>().method::<SumAgain>());
+}
+
+/// The name of the channel the app's own panic hook broadcasts on.
+const APP_HOOK_CHANNEL: &str = "leptos-atelier-test-app-panic-hook";
+
+/// An entry whose app set a panic hook of its own first (as `console_error_panic_hook`
+/// does): it broadcasts the panic's text to the page.
+#[wasm_bindgen]
+pub fn test_workers_with_an_app_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let broadcast = js_sys::Function::new_with_args("name, text", "new BroadcastChannel(name).postMessage(text)");
+        let _ = broadcast.call2(
+            &JsValue::NULL,
+            &JsValue::from_str(APP_HOOK_CHANNEL),
+            &JsValue::from_str(&info.to_string()),
+        );
+    }));
+    test_workers();
+}
 
 /// The cause of the start failure a first call must meet.
 async fn start_failure(task: &leptos_atelier::Task) -> String {
@@ -839,6 +872,78 @@ async fn an_uncaught_error_in_a_worker_is_a_crash_with_its_message() {
         other => panic!("expected a crash, got {other:?}"),
     }
     assert_eq!(task.call::<Sum>(vec![6]).await, Ok((6, 0)), "a fresh worker serves");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_worker_that_registers_two_methods_of_one_name_fails_to_start_and_says_which() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers_with_a_duplicate"));
+    let cause = start_failure(&task).await;
+    assert!(cause.contains("two methods named `sum`"), "{cause}");
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn the_apps_own_panic_hook_still_runs_in_a_worker_after_the_runtime_reports_the_panic() {
+    let heard = js_sys::Array::new();
+    let listen = js_sys::Function::new_with_args(
+        "name, heard",
+        "const channel = new BroadcastChannel(name); channel.onmessage = (e) => heard.push(e.data); return channel;",
+    );
+    let channel = listen
+        .call2(&JsValue::NULL, &JsValue::from_str(APP_HOOK_CHANNEL), &heard)
+        .unwrap();
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers_with_an_app_panic_hook"));
+    match task.call::<Explode>(()).await {
+        Err(TaskError::WorkerCrashed { cause, .. }) => assert!(cause.contains("boom in the worker"), "{cause}"),
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    wait_until("the app's hook broadcast the panic", || heard.length() > 0).await;
+    assert!(heard.get(0).as_string().unwrap().contains("boom in the worker"));
+    let close: js_sys::Function = js_sys::Reflect::get(&channel, &"close".into())
+        .unwrap()
+        .unchecked_into();
+    close.call0(&channel).unwrap();
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn timers_longer_than_one_browser_timer_can_hold_do_not_fire_early() {
+    // 30 days: `setTimeout` fires anything over 2^31 - 1 ms (24.8 days) at once.
+    let long = std::time::Duration::from_secs(30 * 86_400);
+    let config = TaskConfig::singleton("test_workers")
+        .timeout(long)
+        .idle_timeout(long)
+        .start_timeout(long)
+        .cancel_grace(long);
+    let (runtime, task) = runtime_with(config);
+    // Neither the start timeout nor the call's deadline fires.
+    assert_eq!(task.call::<Spin>(200.0).await, Ok(()));
+    // A handler that runs on after its cancel is within its grace.
+    let spin = task.call_with::<Spin>(300.0, CallOptions::new().key("k"));
+    runtime.abort_controller().abort("k");
+    assert!(matches!(spin.await, Err(TaskError::Aborted { .. })));
+    wait_until("the handler finishes its spin", || task.snapshot().in_flight == 0).await;
+    // Long enough for a 30-day timer handed to `setTimeout` as it is to have fired
+    // (Chromium fires it after some tens of milliseconds).
+    sleep(300.0).await;
+    let snapshot = task.snapshot();
+    assert!(
+        snapshot.last_crash.is_none(),
+        "not taken as hung: {:?}",
+        snapshot.last_crash
+    );
+    assert_eq!(snapshot.active_workers, 1, "not stopped as idle");
+    assert_eq!(snapshot.workers[0].completed, 2);
+    task.dispose();
+}
+
+#[wasm_bindgen_test]
+async fn a_checkpoint_sets_no_timer() {
+    // A chained `setTimeout(0)` is clamped to 4 ms: a handler that checkpoints per
+    // chunk would idle that long each time.
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    assert_eq!(task.call::<CheckpointTimers>(50).await, Ok(0));
     task.dispose();
 }
 

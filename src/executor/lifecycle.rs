@@ -9,6 +9,7 @@ use std::rc::Weak;
 
 use super::crash::{CrashPolicy, CrashRecord};
 use super::pool::{Call, Scope, Settlement, State, transition};
+use crate::config::InitMode;
 use crate::error::TaskError;
 use crate::events::MetricKind;
 use crate::snapshot::WorkerState;
@@ -17,19 +18,7 @@ impl State {
     /// A worker died (crash, failed start, broken protocol): stop it, apply the crash
     /// policy to the calls it held, and restart it after a backoff or halt the task.
     pub(super) fn on_crash(&mut self, index: usize, error: TaskError, cause: String) -> Vec<Settlement> {
-        let slot = &mut self.slots[index];
-        if let Some(link) = slot.link.take() {
-            link.terminate();
-        }
-        slot.state = WorkerState::Crashed;
-        slot.in_flight = 0;
-        self.metric(MetricKind::Counter, "worker.crash.total", 1.0, Scope::Worker(index));
-        self.report_active_workers();
-        self.last_crash = Some(CrashRecord {
-            at_ms: self.platform.now_ms(),
-            worker_index: index,
-            cause,
-        });
+        self.stop_crashed(index, cause);
         let policy = self
             .crashes
             .record(self.config.crash_policy, self.config.crash_max_retries);
@@ -56,6 +45,50 @@ impl State {
         }
         settled.extend(self.pump());
         settled
+    }
+
+    /// A worker kept running a cancelled call past its `cancel_grace`: terminate it, to
+    /// free its slot. Its other calls are requeued under
+    /// [`CrashPolicy::RestartRequeueInFlight`] and fail with `error` otherwise. The
+    /// worker is not broken, only busy with work nobody wants, so this does not count
+    /// toward `crash_max_retries`, waits out no backoff, and halts no task: the slot
+    /// takes a fresh worker when a call needs one (at once for an eager task).
+    pub(super) fn reclaim_hung(&mut self, index: usize, error: TaskError, cause: String) -> Vec<Settlement> {
+        self.stop_crashed(index, cause);
+        let held = self.queue.drain_in_flight(|call| call.worker == index);
+        let mut settled: Vec<Settlement> = Vec::new();
+        if self.config.crash_policy == CrashPolicy::RestartRequeueInFlight {
+            let (requeued, lost) = self.requeue(held);
+            settled.extend(lost);
+            if requeued > 0 {
+                self.metric(MetricKind::Counter, "task.requeue.total", requeued as f64, Scope::Task);
+            }
+        } else {
+            settled.extend(held.into_iter().filter_map(|call| call.settle(Err(error.clone()))));
+        }
+        let live = !(self.disposed || self.paused || self.halted.is_some());
+        if live && self.config.init == InitMode::Eager && self.ensure_worker(index).is_err() {
+            self.slots[index].state = WorkerState::Crashed;
+        }
+        settled.extend(self.pump());
+        settled
+    }
+
+    /// Terminates slot `index`'s worker after a crash or a hang, and records it.
+    fn stop_crashed(&mut self, index: usize, cause: String) {
+        let slot = &mut self.slots[index];
+        if let Some(link) = slot.link.take() {
+            link.terminate();
+        }
+        slot.state = WorkerState::Crashed;
+        slot.in_flight = 0;
+        self.metric(MetricKind::Counter, "worker.crash.total", 1.0, Scope::Worker(index));
+        self.report_active_workers();
+        self.last_crash = Some(CrashRecord {
+            at_ms: self.platform.now_ms(),
+            worker_index: index,
+            cause,
+        });
     }
 
     /// Puts calls back at the front of the queue, as Atelier does: each goes in front of

@@ -14,4 +14,4 @@ mod lifecycle;
 mod pool;
 
 pub use crash::{CrashPolicy, CrashRecord};
-pub(crate) use pool::{Executor, OnProgress, Output, Submission};
+pub(crate) use pool::{CallGuard, Executor, OnProgress, Output, Submission};

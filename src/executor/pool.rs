@@ -202,6 +202,9 @@ pub(super) struct State {
     pub(super) platform: Platform,
     pub(super) me: Weak<RefCell<State>>,
     hub: Weak<SnapshotHub>,
+    /// Calls whose caller dropped its future, to cancel at the end of this transition
+    /// (or in one of their own, when no transition runs).
+    dropped: Rc<RefCell<Vec<CallId>>>,
 }
 
 /// A task's executor; clones share it.
@@ -246,6 +249,7 @@ impl Executor {
                 platform,
                 me: me.clone(),
                 hub: Rc::downgrade(hub),
+                dropped: Rc::default(),
             })
         });
         hub.insert(state.borrow().snapshot());
@@ -265,6 +269,13 @@ impl Executor {
     /// Stops the workers and pauses the task; running calls go back to the queue.
     pub(crate) fn stop_workers(&self) {
         self.transition(State::stop_workers);
+    }
+
+    /// A weak handle on this executor's state, to check in tests that it was freed.
+    #[cfg(test)]
+    pub(crate) fn state_probe(&self) -> Weak<dyn std::any::Any> {
+        let state: Rc<dyn std::any::Any> = self.state.clone();
+        Rc::downgrade(&state)
     }
 
     /// Tells executors apart, even two tasks defined one after another with one id.
@@ -291,8 +302,13 @@ impl Executor {
     }
 
     /// Admits a call and dispatches whatever can run now. An abort of `signal`, or the
-    /// deadline `timeout` (default: the task's), cancels the call in whatever phase it is.
-    pub(crate) fn submit(&self, submission: Submission) -> oneshot::Receiver<Result<Output, TaskError>> {
+    /// deadline `timeout` (default: the task's), cancels the call in whatever phase it
+    /// is, and so does dropping the returned guard before the call settles (`None` for a
+    /// call refused outright).
+    pub(crate) fn submit(
+        &self,
+        submission: Submission,
+    ) -> (oneshot::Receiver<Result<Output, TaskError>>, Option<CallGuard>) {
         let Submission {
             method,
             key,
@@ -304,6 +320,7 @@ impl Executor {
             on_progress,
         } = submission;
         let (reply, receiver) = oneshot::channel();
+        let mut admitted = None;
         self.transition(|state| {
             let now = state.platform.now_ms();
             let timeout = timeout.or(state.config.timeout);
@@ -333,6 +350,7 @@ impl Executor {
             }
             let id = state.next_call;
             state.next_call += 1;
+            admitted = Some(id);
             let sampled = match &trace {
                 Some(trace) => state.spans.enabled && trace.sampled(),
                 None => state.spans.samples(format_args!("{}/{id}", state.task_id)),
@@ -394,7 +412,13 @@ impl Executor {
             settled.extend(state.pump());
             settled
         });
-        receiver
+        let guard = admitted.map(|id| CallGuard {
+            state: Rc::downgrade(&self.state),
+            dropped: self.state.borrow().dropped.clone(),
+            id,
+            armed: true,
+        });
+        (receiver, guard)
     }
 
     /// Rejects every call with [`TaskError::Disposed`], stops the workers and leaves the snapshot.
@@ -428,7 +452,7 @@ impl Executor {
 }
 
 pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
-    let (settlements, snapshot, hub, disposed, bus, events, progress) = {
+    let (settlements, snapshot, hub, disposed, bus, events, progress, dropped) = {
         let mut state = state.borrow_mut();
         let settlements = change(&mut state);
         state.track_idle();
@@ -447,6 +471,7 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
             state.bus.clone(),
             events,
             progress,
+            state.dropped.clone(),
         )
     };
     for (report, fraction) in progress {
@@ -460,7 +485,45 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
         hub.publish(snapshot.clone());
     }
     bus.deliver(events);
+    // Futures dropped while this transition held the state (by code it ran).
+    if !dropped.borrow().is_empty() {
+        transition(state, State::cancel_dropped);
+    }
     snapshot.task_id
+}
+
+/// Cancels its call if dropped before the call settles: how a dropped
+/// [`TaskCall`](crate::TaskCall) leaves its task. A queued call leaves the queue at once
+/// (its slot in the queue serves the next call, its input is freed); a call in flight
+/// is cancelled in its worker, as by an abort.
+pub(crate) struct CallGuard {
+    state: Weak<RefCell<State>>,
+    dropped: Rc<RefCell<Vec<CallId>>>,
+    id: CallId,
+    armed: bool,
+}
+
+impl CallGuard {
+    /// The call settled and its caller has the answer: dropping cancels nothing.
+    pub(crate) fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for CallGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let Some(state) = self.state.upgrade() else { return };
+        self.dropped.borrow_mut().push(self.id);
+        // Dropped during a transition (the state is borrowed): it cancels the call when
+        // it ends.
+        let idle = state.try_borrow_mut().is_ok();
+        if idle {
+            transition(&state, State::cancel_dropped);
+        }
+    }
 }
 
 /// Which attributes a metric carries.
@@ -826,7 +889,8 @@ impl State {
         let grace = self.config.cancel_grace;
         let executor = self.me.clone();
         let platform = self.platform.clone();
-        let Some(call) = self.queue.in_flight_mut(|c| c.id == id) else {
+        // An in-flight call whose caller was answered was cancelled already.
+        let Some(call) = self.queue.in_flight_mut(|c| c.id == id && c.reply.is_some()) else {
             return Vec::new();
         };
         call.stop_listening();
@@ -847,6 +911,15 @@ impl State {
                 span,
             })
             .into_iter()
+            .collect()
+    }
+
+    /// Cancels the calls whose caller dropped its future (see [`CallGuard`]). A call
+    /// that settled meanwhile is not found, and nothing happens to it.
+    fn cancel_dropped(&mut self) -> Vec<Settlement> {
+        let ids = std::mem::take(&mut *self.dropped.borrow_mut());
+        ids.into_iter()
+            .flat_map(|id| self.cancel(id, Cancel::Aborted))
             .collect()
     }
 
@@ -872,7 +945,7 @@ impl State {
             grace.as_millis()
         );
         let error = self.crash_error(index, cause.clone());
-        self.on_crash(index, error, cause)
+        self.reclaim_hung(index, error, cause)
     }
 
     fn remote_error(&self, call: &Call, remote: RemoteError) -> TaskError {

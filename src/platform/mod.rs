@@ -7,6 +7,8 @@
 //! calls; timers only call back.
 
 #[cfg(target_arch = "wasm32")]
+mod event_loop;
+#[cfg(target_arch = "wasm32")]
 mod timer;
 mod virtual_clock;
 
@@ -87,6 +89,23 @@ impl Platform {
     }
 }
 
+/// The longest delay one browser timer honours, in milliseconds: `setTimeout` keeps
+/// its delay in a signed 32-bit integer and fires anything longer at once.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) const MAX_LEG_MS: f64 = 2_147_483_647.0;
+
+/// Splits a timer's delay into the first leg one `setTimeout` can wait (in ms) and
+/// what is left to wait after it, if anything.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn timer_leg(after: Duration) -> (f64, Option<Duration>) {
+    let millis = after.as_secs_f64() * 1000.0;
+    if millis <= MAX_LEG_MS {
+        return (millis, None);
+    }
+    let leg = Duration::from_millis(MAX_LEG_MS as u64);
+    (MAX_LEG_MS, Some(after.saturating_sub(leg)))
+}
+
 /// One field of a performance measure's `detail`.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 #[derive(Debug, Clone, Copy)]
@@ -160,28 +179,12 @@ impl Platform {
     }
 }
 
-/// Lets the event loop run once: in the browser, resumes from a `setTimeout(0)` task,
-/// so that messages queued meanwhile (a cancel) are handled first; natively, returns
-/// `Pending` once (the executor polls again).
+/// Lets the event loop run once: in the browser, resumes after the tasks already
+/// waiting (see [`event_loop`]), so that messages queued meanwhile (a cancel) are
+/// handled first; natively, returns `Pending` once (the executor polls again).
 pub(crate) async fn yield_to_event_loop() {
     #[cfg(target_arch = "wasm32")]
-    {
-        use wasm_bindgen::{JsCast, JsValue};
-        let promise = js_sys::Promise::new(&mut |resolve, _| {
-            let set_timeout = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
-                .ok()
-                .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-            match set_timeout {
-                Some(set_timeout) => {
-                    let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(0));
-                }
-                None => {
-                    let _ = resolve.call0(&JsValue::NULL);
-                }
-            }
-        });
-        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-    }
+    event_loop::yield_now().await;
     #[cfg(not(target_arch = "wasm32"))]
     {
         let mut yielded = false;
@@ -231,4 +234,33 @@ pub fn is_worker_scope() -> bool {
     }
     #[cfg(not(target_arch = "wasm32"))]
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delay_longer_than_one_browser_timer_holds_is_waited_out_in_legs() {
+        assert_eq!(timer_leg(Duration::from_millis(1_500)), (1_500.0, None));
+        let longest = Duration::from_millis(2_147_483_647);
+        assert_eq!(timer_leg(longest), (MAX_LEG_MS, None), "the longest single leg");
+        let thirty_days = Duration::from_secs(30 * 86_400);
+        assert_eq!(timer_leg(thirty_days), (MAX_LEG_MS, Some(thirty_days - longest)));
+        // Legs add up to the delay, whatever its length.
+        let mut left = Some(Duration::from_secs(100 * 86_400));
+        let mut waited = Duration::ZERO;
+        while let Some(delay) = left {
+            let (millis, rest) = timer_leg(delay);
+            assert!(millis <= MAX_LEG_MS);
+            waited += Duration::from_millis(millis as u64);
+            left = rest;
+        }
+        assert_eq!(waited.as_secs(), 100 * 86_400);
+        assert_eq!(
+            timer_leg(Duration::MAX).0,
+            MAX_LEG_MS,
+            "even forever starts with one leg"
+        );
+    }
 }

@@ -54,7 +54,8 @@ impl VirtualClock {
     /// Moves time forward by `by`, firing every timer due up to the new time, including
     /// timers that firing callbacks set within that span.
     pub fn advance(&self, by: Duration) {
-        let target = self.now() + by;
+        // Saturating: a timer set for `Duration::MAX` waits for the end of time.
+        let target = self.now().saturating_add(by);
         loop {
             let due = {
                 let mut state = self.state.borrow_mut();
@@ -77,7 +78,7 @@ impl VirtualClock {
 
     pub(crate) fn set_timer(&self, after: Duration, callback: impl FnOnce() + 'static) -> VirtualTimer {
         let mut state = self.state.borrow_mut();
-        let key = (state.now + after, state.next_seq);
+        let key = (state.now.saturating_add(after), state.next_seq);
         state.next_seq += 1;
         state.timers.insert(key, Box::new(callback));
         VirtualTimer {
@@ -132,6 +133,17 @@ mod tests {
         clock.advance(Duration::from_millis(30));
         assert_eq!(*log.borrow(), [("a", 10), ("b", 20), ("c", 20)]);
         assert_eq!(clock.now(), Duration::from_millis(30));
+        assert_eq!(clock.pending_timers(), 1);
+    }
+
+    #[test]
+    fn a_timer_for_the_longest_duration_is_set_and_waits() {
+        let clock = VirtualClock::new();
+        let fired = Rc::new(RefCell::new(false));
+        let flag = fired.clone();
+        let _timer = clock.set_timer(Duration::MAX, move || *flag.borrow_mut() = true);
+        clock.advance(Duration::from_secs(365 * 86_400));
+        assert!(!*fired.borrow());
         assert_eq!(clock.pending_timers(), 1);
     }
 

@@ -31,6 +31,12 @@ where
 /// on task `task_id` of the provided runtime. Calls still running when the component
 /// is cleaned up are aborted, so no result arrives unseen.
 ///
+/// An aborted call answers [`TaskError::Aborted`] at once; its handler hears the
+/// cancel through its [`TaskContext`](crate::TaskContext) and should stop. One that
+/// ignores it keeps its worker busy for at most the task's
+/// [`cancel_grace`](crate::TaskConfig::cancel_grace) (5 s by default), after which the
+/// worker is replaced.
+///
 /// ## Usage
 ///
 /// ```

@@ -28,6 +28,13 @@ pub struct UseTaskResourceReturn<M: TaskMethod> {
 /// never becomes the resource's value: the resource goes on to the latest input.
 /// Works inside `<Suspense/>` and `<Transition/>`.
 ///
+/// The handler of a stale call should stop when it hears the cancel (awaiting, or
+/// calling [`TaskContext::checkpoint`](crate::TaskContext::checkpoint) between chunks
+/// of work): until it does, its worker is busy, and on a task with one worker the next
+/// call waits. A handler that ignores the cancel keeps its worker for at most the
+/// task's [`cancel_grace`](crate::TaskConfig::cancel_grace) (5 s by default); then the
+/// worker is replaced and the next call runs on a fresh one.
+///
 /// ## Usage
 ///
 /// ```

@@ -16,8 +16,12 @@
 //!
 //! Guarantees: frames leave in the order they were sent, batched or not (a frame with
 //! attachments or too big to hold first flushes what is held, then goes on its own);
-//! after [`Outbox::close`] nothing more is posted. The outbox does not know what the
-//! frames mean.
+//! after [`Outbox::close`] nothing more is posted. A frame that cannot be posted later
+//! than [`Outbox::send`] returns (held, then refused by the browser) is not lost in
+//! silence: the outbox's `on_failure` hears of it at the end of the turn, outside
+//! whatever code was sending, so that its side can give up on the other (the page
+//! takes the worker as crashed; a worker reports itself crashed). The outbox does not
+//! know what the frames mean.
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
@@ -38,6 +42,9 @@ extern "C" {
 /// Posts one message: either side's `postMessage(message, transfer)`.
 type Post = Box<dyn Fn(&JsValue, &Array) -> Result<(), JsValue>>;
 
+/// Hears that frames already accepted could not be posted, and why.
+type OnFailure = Box<dyn Fn(String)>;
+
 /// Frames waiting for the end of this turn, and how to post them.
 pub(crate) struct Outbox {
     inner: Rc<Inner>,
@@ -48,6 +55,9 @@ pub(crate) struct Outbox {
 
 struct Inner {
     post: Post,
+    on_failure: OnFailure,
+    /// The first posting failure of this turn, reported when the turn's sending ends.
+    failure: RefCell<Option<String>>,
     /// The frames held, as [`records`].
     held: RefCell<Vec<u8>>,
     /// A flush is queued as a microtask.
@@ -61,9 +71,16 @@ struct Inner {
 }
 
 impl Outbox {
-    pub(crate) fn new(post: impl Fn(&JsValue, &Array) -> Result<(), JsValue> + 'static) -> Self {
+    /// An outbox that posts with `post`, and tells `on_failure` about frames it
+    /// accepted and then could not post (see the module docs).
+    pub(crate) fn new(
+        post: impl Fn(&JsValue, &Array) -> Result<(), JsValue> + 'static,
+        on_failure: impl Fn(String) + 'static,
+    ) -> Self {
         let inner = Rc::new(Inner {
             post: Box::new(post),
+            on_failure: Box::new(on_failure),
+            failure: RefCell::default(),
             held: RefCell::default(),
             scheduled: Cell::new(false),
             holding: Cell::new(false),
@@ -76,6 +93,7 @@ impl Outbox {
             if let Some(inner) = weak.upgrade() {
                 inner.scheduled.set(false);
                 inner.flush();
+                inner.report_failure();
             }
         });
         Self {
@@ -101,6 +119,7 @@ impl Outbox {
         };
         if !attachments.is_empty() || frame.len() > holdable {
             inner.flush();
+            self.report_failure_later();
             return inner.post_one(frame, attachments);
         }
         let full = {
@@ -110,13 +129,31 @@ impl Outbox {
         };
         if full {
             inner.flush();
-        } else if !inner.holding.get()
+            self.report_failure_later();
+        } else {
+            self.end_turn_later();
+        }
+        Ok(())
+    }
+
+    /// Makes sure the end of this turn flushes (and reports), unless a
+    /// [`hold_while`](Self::hold_while) will.
+    fn end_turn_later(&self) {
+        let inner = &self.inner;
+        if !inner.holding.get()
             && !inner.scheduled.replace(true)
             && let Some(end_of_turn) = &self.end_of_turn
         {
             queue_microtask(end_of_turn.as_ref());
         }
-        Ok(())
+    }
+
+    /// A flush during `send` failed: report it at the end of the turn, never inside
+    /// the caller's code.
+    fn report_failure_later(&self) {
+        if self.inner.failure.borrow().is_some() {
+            self.end_turn_later();
+        }
     }
 
     /// Posts what is held now, instead of at the end of the turn. Safe to call from a
@@ -134,6 +171,7 @@ impl Outbox {
         if !nested {
             self.inner.holding.set(false);
             self.inner.flush();
+            self.inner.report_failure();
         }
     }
 
@@ -198,7 +236,7 @@ impl Inner {
             if frame.len() > TEXT_FRAME_MAX {
                 self.post_batch(&mut batch);
                 if let Err(e) = self.post_one(frame, &[]) {
-                    report(&e);
+                    self.failed(&e);
                 }
                 continue;
             }
@@ -212,11 +250,27 @@ impl Inner {
 
     fn post_batch(&self, batch: &mut Batch) {
         let Some(message) = batch.take() else { return };
-        // Posting a string needs no transfer and cannot be refused; should the browser
-        // throw anyway, say so where a developer looks.
+        // Posting a string needs no transfer and is not expected to be refused; should
+        // the browser throw anyway, the other side will never see these frames.
         match (self.post)(&message, &Array::new()) {
             Ok(()) => self.count_posted(),
-            Err(e) => report(&format!("{e:?}")),
+            Err(e) => self.failed(&super::bootstrap::describe(e)),
+        }
+    }
+
+    /// Remembers the first failure to post, for [`report_failure`](Self::report_failure).
+    fn failed(&self, error: &str) {
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some(format!("could not post frames: {error}"));
+        }
+    }
+
+    /// Tells `on_failure` of the turn's posting failure, if there was one.
+    fn report_failure(&self) {
+        let failure = self.failure.borrow_mut().take();
+        if let Some(failure) = failure {
+            (self.on_failure)(failure);
         }
     }
 
@@ -237,7 +291,49 @@ impl Inner {
     }
 }
 
-fn report(error: &str) {
-    let text = format!("leptos_atelier: could not post frames: {error}");
-    web_sys::console::error_1(&JsValue::from_str(&text));
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::Outbox;
+
+    /// An outbox whose every post the browser refuses, and the failures it reports.
+    fn refusing() -> (Outbox, Rc<RefCell<Vec<String>>>) {
+        let failures = Rc::new(RefCell::new(Vec::new()));
+        let log = failures.clone();
+        let outbox = Outbox::new(
+            |_, _| Err(JsValue::from_str("refused")),
+            move |failure| log.borrow_mut().push(failure),
+        );
+        (outbox, failures)
+    }
+
+    /// Lets the microtasks queued so far run.
+    async fn end_of_turn() {
+        let _ = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL)).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn held_frames_that_cannot_be_posted_are_reported_at_the_end_of_the_turn() {
+        let (outbox, failures) = refusing();
+        assert_eq!(outbox.send(&[1, 2, 3], &[]), Ok(()), "held: nothing fails yet");
+        assert!(failures.borrow().is_empty(), "never inside the sender's code");
+        end_of_turn().await;
+        assert_eq!(*failures.borrow(), ["could not post frames: refused"]);
+    }
+
+    #[wasm_bindgen_test]
+    fn frames_held_while_serving_are_reported_when_serving_ends() {
+        let (outbox, failures) = refusing();
+        outbox.hold_while(|| {
+            let _ = outbox.send(&[1], &[]);
+            let _ = outbox.send(&[2], &[]);
+            assert!(failures.borrow().is_empty());
+        });
+        assert_eq!(failures.borrow().len(), 1, "one report for the turn");
+    }
 }

@@ -163,7 +163,11 @@ impl Ring {
     /// written) if they do not fit.
     pub(crate) fn write(&self, records: &[u8]) -> bool {
         let write = self.load(WRITE);
-        let free = CAPACITY - write.wrapping_sub(self.load(READ));
+        // More unread bytes than the ring holds means the other side wrote nonsense
+        // into the header: the ring cannot be trusted, so nothing goes through it.
+        let Some(free) = free_space(write, self.load(READ)) else {
+            return false;
+        };
         if records.len() > free as usize {
             return false;
         }
@@ -210,6 +214,13 @@ impl Ring {
         self.store(READ, read.wrapping_add(len as u32));
         records
     }
+}
+
+/// The room left in a ring whose writer has written `write` bytes and whose reader
+/// has read `read` (both wrapping counts); `None` if that is not a state a ring can be
+/// in (a read index ahead of the write index, or behind it by more than the ring).
+fn free_space(write: u32, read: u32) -> Option<u32> {
+    CAPACITY.checked_sub(write.wrapping_sub(read))
 }
 
 /// Reader side: hears one ring's bell and hands over what was written, until closed.
@@ -363,5 +374,33 @@ impl ListenerInner {
             }
             // "not-equal": the bell rang since `seen`; take again.
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn the_room_left_is_counted_across_wrapping_and_an_impossible_state_is_none() {
+        assert_eq!(free_space(100, 100), Some(CAPACITY));
+        assert_eq!(free_space(100, 40), Some(CAPACITY - 60));
+        assert_eq!(free_space(5, u32::MAX - 10), Some(CAPACITY - 16), "the counts wrapped");
+        assert_eq!(free_space(40, 100), None, "read ahead of write");
+        assert_eq!(free_space(CAPACITY + 1, 0), None, "behind by more than the ring");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_ring_whose_read_index_is_corrupt_takes_no_write() {
+        let buffer: JsValue = new_channel().into();
+        let ring = Ring::open(&buffer, Direction::ToWorker).unwrap();
+        assert!(ring.write(&[1, 2, 3]), "a sound ring takes a write");
+        ring.store(READ, 1_000);
+        assert!(
+            !ring.write(&[4, 5, 6]),
+            "nothing goes through a ring that cannot be trusted"
+        );
     }
 }

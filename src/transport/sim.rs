@@ -28,11 +28,14 @@
 //! assert_eq!(futures_executor::block_on(call), Ok(42));
 //! ```
 
-use std::cell::RefCell;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
 use futures_executor::LocalPool;
+use futures_util::FutureExt;
 use futures_util::task::LocalSpawnExt;
 
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
@@ -59,7 +62,7 @@ struct SimWorker {
     index: usize,
     session: Rc<Session>,
     events: EventSink,
-    alive: Rc<std::cell::Cell<bool>>,
+    alive: Rc<Cell<bool>>,
     announced: bool,
     start_failure: Option<String>,
     inbox: Rc<RefCell<VecDeque<Vec<u8>>>>,
@@ -179,21 +182,33 @@ impl SimTransport {
                     continue;
                 }
             }
-            while let Some(frame) = worker.inbox.borrow_mut().pop_front() {
-                match worker.session.receive(&frame, &[]) {
-                    Ok(None) => {}
-                    Ok(Some(work)) => {
-                        if let Err(e) = executor.spawner().spawn_local(work) {
+            while worker.alive.get()
+                && let Some(frame) = worker.inbox.borrow_mut().pop_front()
+            {
+                let received = catch_unwind(AssertUnwindSafe(|| worker.session.receive(&frame, &[])));
+                match received {
+                    Ok(Ok(None)) => {}
+                    Ok(Ok(Some(work))) => {
+                        // A handler that panics crashes its worker, as in the browser,
+                        // instead of unwinding into the test.
+                        let (alive, outbox) = (worker.alive.clone(), worker.outbox.clone());
+                        let guarded = AssertUnwindSafe(work).catch_unwind().map(move |finished| {
+                            if let Err(panic) = finished {
+                                crash_on_panic(&alive, &outbox, panic.as_ref());
+                            }
+                        });
+                        if let Err(e) = executor.spawner().spawn_local(guarded) {
                             worker
                                 .outbox
                                 .borrow_mut()
                                 .push_back(WorkerEvent::Crashed(e.to_string()));
                         }
                     }
-                    Err(e) => worker
+                    Ok(Err(e)) => worker
                         .outbox
                         .borrow_mut()
                         .push_back(WorkerEvent::Garbage(format!("malformed frame: {e}"))),
+                    Err(panic) => crash_on_panic(&worker.alive, &worker.outbox, panic.as_ref()),
                 }
             }
         }
@@ -211,6 +226,21 @@ impl SimTransport {
     }
 }
 
+/// A simulated worker panicked: it dies, and the runtime hears the panic's message.
+fn crash_on_panic(alive: &Cell<bool>, outbox: &RefCell<VecDeque<WorkerEvent>>, panic: &(dyn Any + Send)) {
+    if !alive.replace(false) {
+        return;
+    }
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".to_owned());
+    outbox
+        .borrow_mut()
+        .push_back(WorkerEvent::Crashed(format!("panicked: {message}")));
+}
+
 impl std::fmt::Debug for SimTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimTransport")
@@ -222,7 +252,7 @@ impl std::fmt::Debug for SimTransport {
 
 impl Transport for SimTransport {
     fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
-        let alive = Rc::new(std::cell::Cell::new(true));
+        let alive = Rc::new(Cell::new(true));
         let inbox = Rc::new(RefCell::new(VecDeque::new()));
         let outbox: Rc<RefCell<VecDeque<WorkerEvent>>> = Rc::default();
         // A dead worker's replies and progress never arrive.
@@ -234,13 +264,16 @@ impl Transport for SimTransport {
                 }
             })
         };
+        let registry = (self.shared.make_registry)();
+        let scripted_failure = self.shared.next_start_failure.borrow_mut().take();
+        let start_failure = scripted_failure.or_else(|| registry.defect());
         self.shared.workers.borrow_mut().push(SimWorker {
             index: request.worker_index,
-            session: Session::new((self.shared.make_registry)(), request.worker_index, post),
+            session: Session::new(registry, request.worker_index, post),
             events,
             alive: alive.clone(),
             announced: false,
-            start_failure: self.shared.next_start_failure.borrow_mut().take(),
+            start_failure,
             inbox: inbox.clone(),
             outbox,
         });
@@ -249,7 +282,7 @@ impl Transport for SimTransport {
 }
 
 struct SimLink {
-    alive: Rc<std::cell::Cell<bool>>,
+    alive: Rc<Cell<bool>>,
     inbox: Rc<RefCell<VecDeque<Vec<u8>>>>,
 }
 

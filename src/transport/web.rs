@@ -138,8 +138,13 @@ impl Transport for WebTransport {
         .map_err(describe)?;
         *start_timer.borrow_mut() = Some(timer);
         let target = worker.clone();
+        let lost = events.clone();
         let channel = Rc::new(Channel {
-            outbox: Outbox::new(move |message, transfer| target.post_message_with_transfer(message, transfer)),
+            outbox: Outbox::new(
+                move |message, transfer| target.post_message_with_transfer(message, transfer),
+                // Frames the worker will never see: its calls would wait forever.
+                move |failure| lost(WorkerEvent::Crashed(format!("the page {failure} to the worker"))),
+            ),
             listener: OnceCell::new(),
             received: Cell::new(0),
             offered: self.shared_memory && ring::available(),

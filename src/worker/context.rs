@@ -9,12 +9,12 @@ use crate::error::HandlerError;
 /// Facts about the call a handler is running, passed beside its input: ids, key,
 /// worker, the call's abort signal, and a way to report progress to the caller.
 ///
-/// When the caller aborts the call or its deadline passes, the runtime answers the
-/// caller at once and tells the worker; the handler's [`signal`](Self::signal) is then
-/// aborted. A handler that checks it can stop early and free its worker; one that
-/// ignores it runs to the end (and, with
-/// [`TaskConfig::cancel_grace`](crate::TaskConfig::cancel_grace), is terminated if it
-/// takes too long).
+/// When the caller aborts the call, drops its future or its deadline passes, the
+/// runtime answers the caller at once and tells the worker; the handler's
+/// [`signal`](Self::signal) is then aborted. A handler that checks it can stop early
+/// and free its worker; one that ignores it runs on, and is terminated with its worker
+/// if it outlives the task's [`cancel_grace`](crate::TaskConfig::cancel_grace) (5 s by
+/// default).
 ///
 /// ```
 /// use leptos_atelier::{HandlerError, TaskContext, TaskMethod};
@@ -95,9 +95,11 @@ impl TaskContext {
     ///
     /// A worker runs one thing at a time: while a handler computes without awaiting,
     /// a cancel cannot even be received, so [`is_aborted`](Self::is_aborted) cannot
-    /// turn true. CPU-bound handlers should call this every few milliseconds of work
-    /// (each call costs one trip through the worker's event loop, a
-    /// `setTimeout(0)`; about a millisecond or less):
+    /// turn true. CPU-bound handlers should call this every few milliseconds of work.
+    /// Each call is one trip through the worker's event loop, after the messages
+    /// already waiting there: a message the worker posts to itself on a
+    /// `MessageChannel`, not a timer (a chained `setTimeout(0)` is clamped to 4 ms),
+    /// so it costs microseconds (`cargo xtask bench-web` measures it):
     ///
     /// ```
     /// use leptos_atelier::{HandlerError, TaskContext, TaskMethod};

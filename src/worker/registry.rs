@@ -19,7 +19,9 @@ type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Vec<u8>) -> Reply>;
 /// The methods a worker serves, by name.
 ///
 /// Build it in the exported worker entry and hand it to [`serve`](crate::serve).
-/// Registering two methods with the same [`TaskMethod::NAME`] keeps the last one.
+/// Two methods with the same [`TaskMethod::NAME`] are a mistake the worker reports:
+/// it does not start, and calls fail with
+/// [`TaskError::WorkerStart`](crate::TaskError::WorkerStart) naming the method.
 ///
 /// ```
 /// use leptos_atelier::{HandlerError, Registry, TaskContext, TaskMethod};
@@ -41,6 +43,8 @@ type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Vec<u8>) -> Reply>;
 #[derive(Default)]
 pub struct Registry {
     handlers: HashMap<&'static str, Handler>,
+    /// Names registered more than once (the first handler is kept).
+    duplicates: Vec<&'static str>,
 }
 
 impl Registry {
@@ -67,8 +71,20 @@ impl Registry {
                 transfer::encode(&output, reply_prefix).map_err(|e| RemoteError::Encode(e.to_string()))
             })
         });
-        self.handlers.insert(M::NAME, handler);
+        if self.handlers.contains_key(M::NAME) {
+            self.duplicates.push(M::NAME);
+        } else {
+            self.handlers.insert(M::NAME, handler);
+        }
         self
+    }
+
+    /// Why this registry cannot serve, if it cannot: a method name registered twice.
+    pub(crate) fn defect(&self) -> Option<String> {
+        let name = self.duplicates.first()?;
+        Some(format!(
+            "the worker registers two methods named `{name}`: each TaskMethod::NAME must be unique in a Registry"
+        ))
     }
 
     /// Whether a method of this name is registered.

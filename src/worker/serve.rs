@@ -5,7 +5,8 @@ use crate::worker::Registry;
 /// Serves `registry` from this worker. Call it from the exported worker entry.
 ///
 /// It installs a panic hook that reports the panic's message and location to the
-/// main thread before the worker dies, answers every call frame with its reply
+/// main thread before the worker dies (then runs the hook that was set before, such
+/// as `console_error_panic_hook`'s), answers every call frame with its reply
 /// frame (running calls concurrently, each with its own abort signal, aborted when
 /// the runtime sends a cancel), and sends the ready handshake. It returns at once; the worker keeps
 /// serving until the runtime terminates it.
@@ -13,7 +14,9 @@ use crate::worker::Registry;
 /// Outside a worker started by a [`TaskRuntime`](crate::TaskRuntime) there is no
 /// runtime port: `serve` then logs an error to the console and does nothing. In a
 /// native build (the server half of an SSR app) it does nothing, so the entry needs no
-/// `cfg`.
+/// `cfg`. A registry with two methods of one name does not serve: the worker fails to
+/// start, and calls fail with [`TaskError::WorkerStart`](crate::TaskError::WorkerStart)
+/// saying which name.
 ///
 /// ```no_run
 /// use leptos_atelier::{serve, HandlerError, Registry, TaskContext, TaskMethod};
@@ -74,12 +77,23 @@ mod browser {
             ));
             return;
         };
-        std::panic::set_hook(Box::new(report_panic));
+        if let Some(defect) = registry.defect() {
+            // Before `serve` marks the worker serving: the bootstrap reports a failed start.
+            wasm_bindgen::throw_str(&defect);
+        }
+        // Ours first, then the app's own (which may log the panic to the console).
+        let app_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            report_panic(info);
+            app_hook(info);
+        }));
 
         let reply_scope = scope.clone();
-        let outbox = Rc::new(Outbox::new(move |message, transfer| {
-            reply_scope.post_message_with_transfer(message, transfer)
-        }));
+        let outbox = Rc::new(Outbox::new(
+            move |message, transfer| reply_scope.post_message_with_transfer(message, transfer),
+            // Replies the page will never see: say this worker is lost instead.
+            |failure| post_crash(&format!("the worker {failure} to the page")),
+        ));
         REPLIES.with(|replies| replies.set(outbox.clone()).ok());
         let replies = outbox.clone();
         let post: Post = Rc::new(move |frame: Vec<u8>, attachments| post_reply(&replies, frame, &attachments));
@@ -228,13 +242,14 @@ mod browser {
                 outbox.flush();
             }
         });
+        post_crash(&info.to_string());
+    }
+
+    /// Tells the runtime this worker is lost, and why (it then terminates it).
+    fn post_crash(cause: &str) {
         if let Ok(scope) = js_sys::global().dyn_into::<DedicatedWorkerGlobalScope>() {
             let message = js_sys::Object::new();
-            let _ = Reflect::set(
-                &message,
-                &JsValue::from_str("crashed"),
-                &JsValue::from_str(&info.to_string()),
-            );
+            let _ = Reflect::set(&message, &JsValue::from_str("crashed"), &JsValue::from_str(cause));
             let _ = scope.post_message(&message);
         }
     }

@@ -30,6 +30,45 @@ impl TaskMethod for Check {
     }
 }
 
+/// Panics ("boom in the worker"): the worker running it crashes.
+pub struct Explode;
+
+impl TaskMethod for Explode {
+    const NAME: &'static str = "explode";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+        panic!("boom in the worker")
+    }
+}
+
+/// Ignores cancellation and never finishes: a hung handler.
+pub struct Stuck;
+
+impl TaskMethod for Stuck {
+    const NAME: &'static str = "stuck";
+    type Input = ();
+    type Output = ();
+    async fn run(_: (), _: TaskContext) -> Result<(), HandlerError> {
+        std::future::pending().await
+    }
+}
+
+/// Sleeps for its input in milliseconds, on the worker's event loop (browser only).
+#[cfg(target_arch = "wasm32")]
+pub struct Nap;
+
+#[cfg(target_arch = "wasm32")]
+impl TaskMethod for Nap {
+    const NAME: &'static str = "nap";
+    type Input = f64;
+    type Output = ();
+    async fn run(millis: f64, _: TaskContext) -> Result<(), HandlerError> {
+        sleep(millis).await;
+        Ok(())
+    }
+}
+
 /// The output of a call that must have settled already: simulated workers and the
 /// virtual clock only move when a test says so, so a call still pending here is a
 /// failure to report, not a reason to wait (which would hang the test).

@@ -428,19 +428,24 @@ fn test() -> Result {
             "leptos_atelier",
             "--target",
             "wasm32-unknown-unknown",
+            "--lib",
             "--test",
             "web",
             "--test",
             "csr",
             "--test",
             "csp",
+            "--test",
+            "soak",
         ],
     );
     // The suite takes seconds; the generous limit only keeps a slow CI machine from
-    // cutting off the soak tests.
+    // cutting off the soak tests. Chromium gets `--expose-gc` and precise memory
+    // figures, for the soak's memory samples.
     wasm.env("CHROMEDRIVER", "/usr/bin/chromedriver")
         .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "30")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "300");
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", root().join("tests/webdriver.json"));
     run(&mut wasm)?;
 
     // What a user meets first: an existing app adds the crate, and the package publishes.

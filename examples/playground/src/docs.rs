@@ -29,7 +29,7 @@ macro_rules! page {
 const SECTIONS: [&str; 3] = ["Guides", "Build setups", "API"];
 
 /// The docs, in sidebar order (Atelier's site manifest: guides, then the API).
-pub const PAGES: [Page; 11] = [
+pub const PAGES: [Page; 12] = [
     page!("getting-started", "Getting started", "Guides"),
     page!("worker-setup", "Worker setup", "Guides"),
     page!("backpressure", "Backpressure and queue states", "Guides"),
@@ -37,6 +37,7 @@ pub const PAGES: [Page; 11] = [
     page!("crash-recovery", "Crash recovery", "Guides"),
     page!("transferables", "Transferables", "Guides"),
     page!("observability", "Observability", "Guides"),
+    page!("reliability", "Running for days", "Guides"),
     page!("cargo-leptos", "cargo-leptos (SSR + hydrate)", "Build setups"),
     page!("trunk", "Trunk (client-side rendering)", "Build setups"),
     page!("bundlers", "Bundlers (Vite, webpack, …)", "Build setups"),
