@@ -12,9 +12,11 @@
 //! - Workers are module workers made from a `blob:` script that imports the app's
 //!   glue by the URL it reports itself, and receive the already compiled
 //!   `WebAssembly.Module`, so a new worker neither downloads nor compiles the wasm.
-//! - Payloads are postcard-encoded; a frame of up to 1 KiB travels as a short string
-//!   (the fastest thing Chromium posts after a number), a larger one as a `Uint8Array`
-//!   whose buffer is transferred, and JS objects in a [`Transfer`] move beside it.
+//! - Payloads are encoded in a compact binary format whose slices of numbers (`Vec<u8>`,
+//!   `Vec<f32>`, ...) are one block copy; a frame of up to 1 KiB travels as a short
+//!   string (the fastest thing Chromium posts after a number), a larger one as a
+//!   `Uint8Array` whose buffer is transferred, and JS objects in a [`Transfer`] move
+//!   beside it.
 //!
 //! ## Example
 //!

@@ -4,8 +4,12 @@
 //! snapshot of every task and calls subscribers synchronously after each transition.
 //! Executors publish into the hub after they have released their own state, so a
 //! subscriber may read the runtime again without re-entering an executor.
+//!
+//! A snapshot is built only when someone looks: while nobody subscribes, a transition
+//! only marks its task's entry stale, and [`SnapshotHub::snapshot`] rebuilds the stale
+//! entries when read.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
@@ -182,26 +186,72 @@ impl SnapshotOptions {
 #[derive(Default)]
 pub(crate) struct SnapshotHub {
     current: RefCell<RuntimeSnapshot>,
+    /// How to bring each task's entry up to date, in the order of `current.tasks`.
+    sources: RefCell<Vec<SnapshotSource>>,
     /// Subscribers told only when the snapshot changed.
     on_change: Rc<Listeners<RuntimeSnapshot>>,
     /// Subscribers told after every transition.
     every_transition: Rc<Listeners<RuntimeSnapshot>>,
 }
 
+/// A task's snapshot, built by its executor on demand.
+pub(crate) type BuildSnapshot = Rc<dyn Fn() -> Option<TaskSnapshot>>;
+
+/// How the hub refreshes one task's entry.
+struct SnapshotSource {
+    /// Set by the task's transitions while nobody subscribes: the entry is behind.
+    stale: Rc<Cell<bool>>,
+    /// Builds the task's snapshot now (`None` if the task is busy in a transition).
+    build: BuildSnapshot,
+}
+
 impl SnapshotHub {
+    /// The current snapshot, stale entries rebuilt first.
     pub(crate) fn snapshot(&self) -> RuntimeSnapshot {
+        self.refresh();
         self.current.borrow().clone()
     }
 
-    /// Adds a task at the end (definition order).
-    pub(crate) fn insert(&self, task: TaskSnapshot) {
+    /// Rebuilds the entries marked stale (those whose task can be read now).
+    fn refresh(&self) {
+        let stale: Vec<(usize, BuildSnapshot)> = self
+            .sources
+            .borrow()
+            .iter()
+            .enumerate()
+            .filter(|(_, source)| source.stale.get())
+            .map(|(index, source)| (index, source.build.clone()))
+            .collect();
+        for (index, build) in stale {
+            // Built with the hub released: building borrows the task's state.
+            let Some(task) = build() else { continue };
+            if let Some(source) = self.sources.borrow().get(index) {
+                source.stale.set(false);
+            }
+            if let Some(slot) = self.current.borrow_mut().tasks.get_mut(index) {
+                *slot = task;
+            }
+        }
+    }
+
+    /// Whether anyone would be told of a new snapshot (if not, tasks only mark theirs
+    /// stale).
+    pub(crate) fn is_listening(&self) -> bool {
+        !self.on_change.is_empty() || !self.every_transition.is_empty()
+    }
+
+    /// Adds a task at the end (definition order): its snapshot now, the flag its
+    /// transitions set when they skip publishing, and how to rebuild it.
+    pub(crate) fn insert(&self, task: TaskSnapshot, stale: Rc<Cell<bool>>, build: BuildSnapshot) {
         self.current.borrow_mut().tasks.push(task);
+        self.sources.borrow_mut().push(SnapshotSource { stale, build });
         self.emit();
     }
 
     /// Replaces a task's snapshot after a transition and notifies subscribers: all of
     /// them if anything changed, else those that asked for every transition.
     pub(crate) fn publish(&self, task: TaskSnapshot) {
+        self.refresh();
         let changed = {
             let mut current = self.current.borrow_mut();
             let Some(slot) = current.tasks.iter_mut().find(|t| t.task_id == task.task_id) else {
@@ -223,9 +273,12 @@ impl SnapshotHub {
     pub(crate) fn remove(&self, task_id: &str) {
         let removed = {
             let mut current = self.current.borrow_mut();
-            let before = current.tasks.len();
-            current.tasks.retain(|t| t.task_id != task_id);
-            before != current.tasks.len()
+            let index = current.tasks.iter().position(|t| t.task_id == task_id);
+            if let Some(index) = index {
+                current.tasks.remove(index);
+                self.sources.borrow_mut().remove(index);
+            }
+            index.is_some()
         };
         if removed {
             self.emit();
@@ -242,6 +295,9 @@ impl SnapshotHub {
         } else {
             &self.every_transition
         };
+        // The entries a task marked stale while nobody listened are brought up to
+        // date now, so that the next publish compares against the truth.
+        self.refresh();
         let subscription = list.add(listener.clone());
         if options.emit_immediately {
             listener(&self.snapshot());

@@ -6,11 +6,9 @@ use std::pin::Pin;
 use std::rc::Weak;
 use std::task::{Context, Poll};
 
-use futures_channel::oneshot;
-
 use crate::abort::{AbortSignal, AbortTaskController};
 use crate::error::{PayloadSide, TaskError};
-use crate::executor::{CallGuard, Executor, OnProgress, Output, Submission};
+use crate::executor::{CallGuard, Executor, OnProgress, ReplyReceiver, Submission};
 use crate::method::TaskMethod;
 use crate::runtime::TaskRegistry;
 use crate::snapshot::TaskSnapshot;
@@ -183,12 +181,20 @@ impl Task {
             on_progress,
         } = options;
         let signal = signal.or_else(|| key.as_deref().map(|key| self.aborts.signal_for(key)));
-        let (state, guard) = match transfer::encode(&input, Vec::new()) {
-            Ok((input, attachments)) => {
+        // A call that may be sent again after a crash keeps its numbers in its bytes.
+        let blocks = if self.executor.requeues_in_flight() {
+            transfer::Blocks::Inline
+        } else {
+            transfer::Blocks::Beside
+        };
+        let encoded = crate::codec::call_frame_start(M::NAME, key.as_deref())
+            .and_then(|start| transfer::encode(&input, start, blocks));
+        let (state, guard) = match encoded {
+            Ok((frame, attachments)) => {
                 let (receiver, guard) = self.executor.submit(Submission {
                     method: M::NAME,
                     key,
-                    input,
+                    frame,
                     attachments,
                     signal,
                     timeout,
@@ -207,7 +213,7 @@ impl Task {
         };
         TaskCall {
             method: M::NAME,
-            task_id: self.id(),
+            task_id: self.executor.shared_id(),
             state,
             guard,
             output: PhantomData,
@@ -290,7 +296,7 @@ impl std::fmt::Debug for Task {
 #[must_use = "the result of a call is only seen by awaiting it; dropping this cancels the call"]
 pub struct TaskCall<O> {
     method: &'static str,
-    task_id: String,
+    task_id: std::rc::Rc<str>,
     state: CallState,
     /// Cancels the call if this future is dropped before it resolves.
     guard: Option<CallGuard>,
@@ -298,7 +304,7 @@ pub struct TaskCall<O> {
 }
 
 enum CallState {
-    Submitted(oneshot::Receiver<Result<Output, TaskError>>),
+    Submitted(ReplyReceiver),
     Failed(Option<TaskError>),
 }
 
@@ -311,7 +317,7 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
             CallState::Submitted(receiver) => receiver,
             CallState::Failed(error) => {
                 return Poll::Ready(Err(error.take().unwrap_or_else(|| TaskError::Disposed {
-                    task_id: this.task_id.clone(),
+                    task_id: this.task_id.to_string(),
                 })));
             }
         };
@@ -325,7 +331,7 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
         // The sender is only dropped unsent when the runtime itself is gone.
         let output = settled.unwrap_or_else(|_| {
             Err(TaskError::Disposed {
-                task_id: this.task_id.clone(),
+                task_id: this.task_id.to_string(),
             })
         })?;
         Poll::Ready(

@@ -1,7 +1,7 @@
 //! [`Transfer<T>`]: JS objects that cross to or from a worker by transfer, not by copy.
 //!
-//! A payload is postcard bytes, and bytes cross the boundary in a transferred buffer
-//! already. Some things are not bytes: an `ArrayBuffer` that JS code already holds,
+//! A payload is bytes (see [`codec`](crate::codec)), and bytes cross the boundary in a
+//! transferred buffer already. Some things are not bytes: an `ArrayBuffer` that JS code already holds,
 //! an `ImageBitmap`, an `OffscreenCanvas`, a `MessagePort`. Put such a value in a
 //! [`Transfer`] anywhere inside a method's input or output: while the payload is
 //! encoded, each `Transfer` leaves its object in a side list and writes only its
@@ -145,28 +145,96 @@ impl<'de, T: JsCast> Deserialize<'de> for Transfer<T> {
     }
 }
 
-/// Encodes `payload` after `prefix`, collecting the objects of its [`Transfer`]s.
+/// How an encoded payload may carry its large slices of numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Blocks {
+    /// In the browser, as buffers of their own beside the frame (moved, like
+    /// [`Transfer`]s, so the payload can be sent once only).
+    Beside,
+    /// In the frame's bytes, so the payload can be sent again (a call that may be
+    /// requeued after a crash).
+    Inline,
+}
+
+/// Encodes `payload` after `prefix`, collecting the objects of its [`Transfer`]s (and,
+/// with [`Blocks::Beside`] in the browser, its large slices of numbers).
 pub(crate) fn encode<P: Serialize + ?Sized>(
     payload: &P,
     prefix: Vec<u8>,
-) -> Result<(Vec<u8>, Attachments), postcard::Error> {
+    blocks: Blocks,
+) -> Result<(Vec<u8>, Attachments), crate::codec::Error> {
     let previous = OUTGOING.with(|outgoing| outgoing.replace(Some(Vec::new())));
-    let encoded = postcard::to_extend(payload, prefix);
+    let encoded = match blocks {
+        #[cfg(target_arch = "wasm32")]
+        Blocks::Beside => crate::codec::encode_with_blocks(payload, prefix, &web_blocks::Outgoing),
+        _ => crate::codec::encode_into(payload, prefix),
+    };
     let attachments = OUTGOING.with(|outgoing| outgoing.replace(previous)).unwrap_or_default();
     encoded.map(|bytes| (bytes, attachments))
 }
 
-/// Decodes a payload whose [`Transfer`]s refer to `attachments`. Trailing bytes are an
-/// error, so a frame cut or padded is caught.
+/// Decodes a payload whose [`Transfer`]s (and blocks) refer to `attachments`. Trailing
+/// bytes are an error, so a frame cut or padded is caught.
 pub(crate) fn decode<P: serde::de::DeserializeOwned>(
     bytes: &[u8],
     attachments: &[JsValue],
-) -> Result<P, postcard::Error> {
+) -> Result<P, crate::codec::Error> {
     let incoming = attachments.iter().cloned().map(Some).collect();
     let previous = INCOMING.with(|slot| slot.replace(Some(incoming)));
+    #[cfg(target_arch = "wasm32")]
+    let decoded = crate::codec::decode_with_blocks(bytes, &web_blocks::Incoming);
+    #[cfg(not(target_arch = "wasm32"))]
     let decoded = crate::codec::decode_payload(bytes);
     INCOMING.with(|slot| slot.replace(previous));
     decoded
+}
+
+/// Blocks as typed arrays among a frame's attachments, in the browser.
+#[cfg(target_arch = "wasm32")]
+mod web_blocks {
+    use std::mem::MaybeUninit;
+
+    use js_sys::Uint8Array;
+    use wasm_bindgen::JsCast;
+
+    use super::{INCOMING, OUTGOING};
+    use crate::codec::{BlockSink, BlockSource, Error};
+    use crate::transport::wire;
+
+    /// Puts blocks among the attachments of the payload being encoded.
+    pub(super) struct Outgoing;
+
+    impl BlockSink for Outgoing {
+        fn put(&self, bytes: &[u8]) -> Option<u32> {
+            OUTGOING.with(|outgoing| {
+                let mut outgoing = outgoing.borrow_mut();
+                let list = outgoing.as_mut()?;
+                list.push(wire::frame_array(bytes).into());
+                u32::try_from(list.len() - 1).ok()
+            })
+        }
+    }
+
+    /// Takes blocks from the attachments of the payload being decoded.
+    pub(super) struct Incoming;
+
+    impl BlockSource for Incoming {
+        fn read(&self, index: u32, out: &mut [MaybeUninit<u8>]) -> Result<(), Error> {
+            let block = INCOMING.with(|incoming| {
+                let mut incoming = incoming.borrow_mut();
+                incoming.as_mut()?.get_mut(index as usize)?.take()
+            });
+            let block = block
+                .and_then(|block| block.dyn_into::<Uint8Array>().ok())
+                .ok_or_else(|| Error::Custom("the payload refers to a block that did not arrive".into()))?;
+            if block.length() as usize != out.len() {
+                return Err(Error::LengthTooLong);
+            }
+            block.copy_to_uninit(out);
+            wire::keep_spare(&block);
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -175,7 +243,7 @@ mod tests {
 
     #[test]
     fn plain_payloads_carry_no_attachments() {
-        let (bytes, attachments) = encode(&(7u32, "x".to_string()), Vec::new()).unwrap();
+        let (bytes, attachments) = encode(&(7u32, "x".to_string()), Vec::new(), Blocks::Beside).unwrap();
         assert!(attachments.is_empty());
         assert_eq!(decode::<(u32, String)>(&bytes, &[]).unwrap(), (7, "x".into()));
     }
@@ -183,7 +251,7 @@ mod tests {
     #[test]
     fn a_transfer_outside_the_runtime_is_an_error_not_a_panic() {
         // Index 0 with no incoming list: decoding fails cleanly.
-        let bytes = postcard::to_stdvec(&0u32).unwrap();
+        let bytes = crate::codec::encode_payload(&0u32).unwrap();
         assert!(crate::codec::decode_payload::<Transfer<JsValue>>(&bytes).is_err());
         // Inside the runtime, an index with no object behind it fails too.
         assert!(decode::<Transfer<JsValue>>(&bytes, &[]).is_err());

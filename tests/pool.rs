@@ -280,9 +280,13 @@ fn a_reply_for_a_call_the_worker_does_not_hold_is_ignored() {
     sim.run_until_idle();
     assert!(settled(warm).is_ok());
     let call = task.call::<Tag>("real".into());
-    // postcard of `Done { call: 1, attempt: 2 }` with no payload: the right call
-    // (ids count from 0, "warm" was 0), but an attempt that was never dispatched.
-    assert!(sim.inject_frame(0, vec![1, 1, 2]));
+    // The frame of `Done { call: 1, attempt: 2 }` with no payload (variant 1 as a u32,
+    // the call id as a u64, the attempt as a u32, little-endian): the right call (ids
+    // count from 0, "warm" was 0), but an attempt that was never dispatched.
+    let mut done = vec![1, 0, 0, 0];
+    done.extend(1u64.to_le_bytes());
+    done.extend(2u32.to_le_bytes());
+    assert!(sim.inject_frame(0, done));
     sim.run_until_idle();
     assert_eq!(settled(call), Ok(("real".to_string(), 0)));
     let worker = &task.snapshot().workers[0];

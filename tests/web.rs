@@ -224,6 +224,68 @@ impl TaskMethod for ArrivalOrder {
     }
 }
 
+/// Hands its bytes straight back.
+struct EchoBytes;
+impl TaskMethod for EchoBytes {
+    const NAME: &'static str = "echo_bytes";
+    type Input = Vec<u8>;
+    type Output = Vec<u8>;
+    async fn run(bytes: Vec<u8>, _: TaskContext) -> Result<Vec<u8>, HandlerError> {
+        Ok(bytes)
+    }
+}
+
+/// What an image pipeline hands a worker: pixels, samples, a label, shapes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Picture {
+    width: u32,
+    pixels: Vec<u8>,
+    samples: Vec<f32>,
+    thumbnail: Box<[u8]>,
+    label: Option<String>,
+    marks: Vec<Mark>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Mark {
+    Dot(u16, u16),
+    Note { text: String, weight: f64 },
+    Nothing,
+}
+
+impl Picture {
+    fn of(pixels: usize) -> Self {
+        Picture {
+            width: 640,
+            pixels: (0..pixels).map(|i| (i % 251) as u8).collect(),
+            samples: (0..pixels / 4).map(|i| i as f32 / 3.0).collect(),
+            thumbnail: vec![9; pixels / 16].into(),
+            label: Some("ünïcode ✓".into()),
+            marks: vec![
+                Mark::Dot(1, 2),
+                Mark::Note {
+                    text: "x".into(),
+                    weight: 0.5,
+                },
+                Mark::Nothing,
+            ],
+        }
+    }
+}
+
+/// Hands its picture back with every pixel inverted (so the answer is computed, not
+/// the input echoed).
+struct InvertPicture;
+impl TaskMethod for InvertPicture {
+    const NAME: &'static str = "invert_picture";
+    type Input = Picture;
+    type Output = Picture;
+    async fn run(mut picture: Picture, _: TaskContext) -> Result<Picture, HandlerError> {
+        picture.pixels.iter_mut().for_each(|p| *p = !*p);
+        Ok(picture)
+    }
+}
+
 /// A method no worker registers.
 struct Unserved;
 impl TaskMethod for Unserved {
@@ -254,7 +316,9 @@ pub fn test_workers() {
             .method::<TakeObject>()
             .method::<ThrowLater>()
             .method::<SpinWithCheckpoints>()
-            .method::<CheckpointTimers>(),
+            .method::<CheckpointTimers>()
+            .method::<EchoBytes>()
+            .method::<InvertPicture>(),
     );
 }
 
@@ -468,7 +532,7 @@ async fn a_worker_that_never_becomes_ready_times_out_as_a_start_failure() {
     let config = TaskConfig::singleton("test_workers_that_hang").start_timeout(std::time::Duration::from_millis(300));
     let (_runtime, task) = runtime_with(config);
     let cause = start_failure(&task).await;
-    assert!(cause.contains("no ready handshake within 300 ms"), "{cause}");
+    assert!(cause.contains("no ready handshake within 300ms"), "{cause}");
     assert_eq!(task.snapshot().active_workers, 0, "the hung worker was stopped");
     task.dispose();
 }
@@ -1170,12 +1234,15 @@ async fn a_worker_polling_its_ring_between_calls_still_runs_its_event_loop() {
     task.dispose();
 }
 
-/// A `blob:` URL of a stand-in worker script that says it is ready (a text frame of
-/// the one byte 0), then answers each frame with `reply`, a JS string expression.
+/// The ready handshake as a text frame: variant 0 of the worker's envelope (a `u32`).
+const READY: &str = r#""\u0000\u0000\u0000\u0000""#;
+
+/// A `blob:` URL of a stand-in worker script that says it is ready ([`READY`]), then
+/// answers each frame with `reply`, a JS string expression.
 fn stand_in_worker(reply: &str) -> String {
     let script = format!(
         r#"self.onmessage = (e) => {{
-          if (typeof e.data !== "string") {{ self.postMessage("\u0000"); return; }}
+          if (typeof e.data !== "string") {{ self.postMessage({READY}); return; }}
           self.postMessage({reply});
         }};"#
     );
@@ -1189,6 +1256,69 @@ fn blob_url(script: &str) -> String {
     options.set_type("text/javascript");
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).unwrap();
     web_sys::Url::create_object_url_with_blob(&blob).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn plain_rust_payloads_of_every_size_round_trip_through_a_real_worker() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers"));
+    // Small (inside the frame), 64 KiB and up (in blocks beside it), and 32 MiB.
+    for size in [0, 1_000, 64 * 1024, 1 << 20, 32 << 20] {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 253) as u8).collect();
+        assert!(task.call::<EchoBytes>(bytes.clone()).await == Ok(bytes), "{size} bytes");
+    }
+    for size in [100, 256 * 1024] {
+        let picture = Picture::of(size);
+        let mut expected = picture.clone();
+        expected.pixels.iter_mut().for_each(|p| *p = !*p);
+        assert_eq!(task.call::<InvertPicture>(picture).await, Ok(expected), "{size} pixels");
+    }
+    task.dispose();
+}
+
+/// A stand-in worker's answer to the first call: `Done` (variant 1) for call 0,
+/// attempt 1, then `payload`, all as a text frame of one character per byte.
+fn done_then(payload: &[u8]) -> String {
+    let mut frame = vec![1, 0, 0, 0];
+    frame.extend(0u64.to_le_bytes());
+    frame.extend(1u32.to_le_bytes());
+    frame.extend(payload);
+    let chars: String = frame.iter().map(|b| format!("\\u{b:04x}")).collect();
+    format!("\"{chars}\"")
+}
+
+#[wasm_bindgen_test]
+async fn answers_cut_padded_or_missing_their_block_are_decode_errors_not_values() {
+    let sum = |s: u64| {
+        let mut bytes = s.to_le_bytes().to_vec();
+        bytes.extend(0u64.to_le_bytes());
+        bytes
+    };
+    let cut = sum(6)[..3].to_vec();
+    let mut padded = sum(6);
+    padded.push(0);
+    // A block of 64 Ki bytes, index 0, with nothing attached.
+    let mut missing_block = (65_536u32 | 1 << 31).to_le_bytes().to_vec();
+    missing_block.extend(0u32.to_le_bytes());
+    for (what, payload) in [("cut", cut), ("padded", padded), ("missing its block", missing_block)] {
+        let url = stand_in_worker(&done_then(&payload));
+        let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(url));
+        let result = if what == "missing its block" {
+            task.call::<EchoBytes>(vec![1]).await.map(|_| ())
+        } else {
+            task.call::<Sum>(vec![1]).await.map(|_| ())
+        };
+        assert!(
+            matches!(
+                result,
+                Err(TaskError::Decode {
+                    side: leptos_atelier::PayloadSide::Output,
+                    ..
+                })
+            ),
+            "{what}: {result:?}"
+        );
+        task.dispose();
+    }
 }
 
 #[wasm_bindgen_test]
@@ -1210,7 +1340,7 @@ async fn a_worker_sending_a_shared_memory_channel_that_is_not_one_is_a_protocol_
     let script = r#"self.onmessage = () => {
       self.onmessage = () => {};
       self.postMessage({ channel: new SharedArrayBuffer(16) });
-      self.postMessage("\u0000");
+      self.postMessage("\u0000\u0000\u0000\u0000");
     };"#;
     let (_runtime, task) = runtime_with(TaskConfig::singleton("test_workers").bootstrap_url(blob_url(script)));
     match task.call::<Sum>(vec![1]).await {

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Weak;
 
 use super::crash::{CrashPolicy, CrashRecord};
-use super::pool::{Call, Scope, Settlement, State, transition};
+use super::pool::{Call, Scope, Settled, State, transition};
 use crate::config::InitMode;
 use crate::error::TaskError;
 use crate::events::MetricKind;
@@ -17,13 +17,13 @@ use crate::snapshot::WorkerState;
 impl State {
     /// A worker died (crash, failed start, broken protocol): stop it, apply the crash
     /// policy to the calls it held, and restart it after a backoff or halt the task.
-    pub(super) fn on_crash(&mut self, index: usize, error: TaskError, cause: String) -> Vec<Settlement> {
+    pub(super) fn on_crash(&mut self, index: usize, error: TaskError, cause: String) -> Settled {
         self.stop_crashed(index, cause);
         let policy = self
             .crashes
             .record(self.config.crash_policy, self.config.crash_max_retries);
         let held = self.queue.drain_in_flight(|call| call.worker == index);
-        let mut settled: Vec<Settlement> = Vec::new();
+        let mut settled = Settled::default();
         match policy {
             CrashPolicy::RestartFailInFlight => {
                 settled.extend(held.into_iter().filter_map(|call| call.settle(Err(error.clone()))));
@@ -53,10 +53,10 @@ impl State {
     /// worker is not broken, only busy with work nobody wants, so this does not count
     /// toward `crash_max_retries`, waits out no backoff, and halts no task: the slot
     /// takes a fresh worker when a call needs one (at once for an eager task).
-    pub(super) fn reclaim_hung(&mut self, index: usize, error: TaskError, cause: String) -> Vec<Settlement> {
+    pub(super) fn reclaim_hung(&mut self, index: usize, error: TaskError, cause: String) -> Settled {
         self.stop_crashed(index, cause);
         let held = self.queue.drain_in_flight(|call| call.worker == index);
-        let mut settled: Vec<Settlement> = Vec::new();
+        let mut settled = Settled::default();
         if self.config.crash_policy == CrashPolicy::RestartRequeueInFlight {
             let (requeued, lost) = self.requeue(held);
             settled.extend(lost);
@@ -96,9 +96,9 @@ impl State {
     /// caller is gone or already answered (aborted, timed out) are dropped instead, and
     /// calls whose transferred objects went with the worker fail with
     /// [`TaskError::TransferLost`]. Returns how many went back, and the failed.
-    pub(super) fn requeue(&mut self, calls: Vec<Call>) -> (usize, Vec<Settlement>) {
+    pub(super) fn requeue(&mut self, calls: Vec<Call>) -> (usize, Settled) {
         let mut requeued = 0;
-        let mut lost = Vec::new();
+        let mut lost = Settled::default();
         for mut call in calls {
             if call.caller_gone() {
                 call.stop_listening();
@@ -119,7 +119,7 @@ impl State {
 
     /// Fails every call with the crash error, stops every worker, and refuses new calls
     /// with that error until `start_workers`.
-    fn halt(&mut self, error: TaskError) -> Vec<Settlement> {
+    fn halt(&mut self, error: TaskError) -> Settled {
         self.halted = Some(error.clone());
         self.terminate_all();
         self.queue
@@ -140,10 +140,10 @@ impl State {
     }
 
     /// The backoff of slot `index` is over: respawn its worker now (even for a lazy task).
-    fn restart(&mut self, index: usize) -> Vec<Settlement> {
+    fn restart(&mut self, index: usize) -> Settled {
         self.slots[index].restart = None;
         if self.disposed || self.paused || self.halted.is_some() {
-            return Vec::new();
+            return Settled::default();
         }
         // If even the spawn fails, the slot stays empty and the next call retries it.
         if self.ensure_worker(index).is_err() {
@@ -153,13 +153,13 @@ impl State {
     }
 
     /// Spawns every slot that has no worker (eager start).
-    pub(super) fn spawn_all(&mut self) -> Vec<Settlement> {
+    pub(super) fn spawn_all(&mut self) -> Settled {
         for index in 0..self.slots.len() {
             if self.slots[index].link.is_none() && self.ensure_worker(index).is_err() {
                 self.slots[index].state = WorkerState::Crashed;
             }
         }
-        Vec::new()
+        Settled::default()
     }
 
     /// Terminates every worker and forgets pending restarts; slots that crashed keep
@@ -186,9 +186,9 @@ impl State {
         }
     }
 
-    pub(super) fn stop_workers(&mut self) -> Vec<Settlement> {
+    pub(super) fn stop_workers(&mut self) -> Settled {
         if self.disposed {
-            return Vec::new();
+            return Settled::default();
         }
         self.paused = true;
         self.idle_timer = None;
@@ -201,9 +201,9 @@ impl State {
         lost
     }
 
-    pub(super) fn start_workers(&mut self) -> Vec<Settlement> {
+    pub(super) fn start_workers(&mut self) -> Settled {
         if self.disposed {
-            return Vec::new();
+            return Settled::default();
         }
         if self.halted.take().is_some() {
             self.crashes.reset();
@@ -232,14 +232,14 @@ impl State {
     }
 
     /// The idle timer fired: stop the workers; they return when a call needs them.
-    fn idle_stop(&mut self) -> Vec<Settlement> {
+    fn idle_stop(&mut self) -> Settled {
         self.idle_timer = None;
         if self.was_idle && !self.paused && !self.disposed {
             self.crashes.reset();
             self.terminate_all();
             self.clear_crash_flags();
         }
-        Vec::new()
+        Settled::default()
     }
 }
 

@@ -1,11 +1,10 @@
 //! The worker pool (a singleton is a pool of one).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use futures_channel::oneshot;
-
 use super::crash::{CrashRecord, CrashTracker};
+use super::reply::{ReplyReceiver, ReplySender, reply_slot};
 use crate::abort::{AbortSignal, ListenerId};
 use crate::codec::{self, CallId, FromWorker, RemoteError, ToWorker};
 use crate::config::{InitMode, ResolvedConfig};
@@ -13,7 +12,7 @@ use crate::error::TaskError;
 use crate::events::{EventBus, MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
 use crate::platform::{MeasureValue, Platform, Timer};
 use crate::queue::{Admission, CallPhase, DispatchQueue, QueueCounts};
-use crate::snapshot::{SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
+use crate::snapshot::{BuildSnapshot, SnapshotHub, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
 use crate::spans::{SpanErrorKind, SpanEvent, SpanSettings, SpanStatus};
 use crate::telemetry::{LatencyHistogram, TelemetrySummary};
 use crate::trace::TraceLink;
@@ -35,7 +34,7 @@ impl Output {
     }
 }
 
-type Reply = oneshot::Sender<Result<Output, TaskError>>;
+type Reply = ReplySender;
 
 /// Receives a call's progress reports.
 pub(crate) type OnProgress = Rc<dyn Fn(f64)>;
@@ -44,8 +43,8 @@ pub(crate) type OnProgress = Rc<dyn Fn(f64)>;
 pub(crate) struct Submission {
     pub method: &'static str,
     pub key: Option<String>,
-    /// The encoded input.
-    pub input: Vec<u8>,
+    /// The call's frame: its envelope (numbers not written yet), then its encoded input.
+    pub frame: Vec<u8>,
     /// The JS objects of the input's `Transfer`s, moved to the worker with the first attempt.
     pub attachments: Attachments,
     pub signal: Option<AbortSignal>,
@@ -63,6 +62,65 @@ pub(super) struct Settlement {
     started_at: Option<f64>,
     /// The call's span, if it is sampled.
     span: Option<SpanParts>,
+}
+
+/// The calls a transition settled, answered once the state is released. Most
+/// transitions settle none or one: one is kept inline, and only more allocate.
+#[derive(Default)]
+pub(super) struct Settled {
+    first: Option<Settlement>,
+    rest: Vec<Settlement>,
+}
+
+impl Settled {
+    fn one(settlement: Settlement) -> Self {
+        Self {
+            first: Some(settlement),
+            rest: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, settlement: Settlement) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(settlement);
+        } else {
+            self.rest.push(settlement);
+        }
+    }
+}
+
+impl Extend<Settlement> for Settled {
+    fn extend<I: IntoIterator<Item = Settlement>>(&mut self, settlements: I) {
+        for settlement in settlements {
+            self.push(settlement);
+        }
+    }
+}
+
+impl FromIterator<Settlement> for Settled {
+    fn from_iter<I: IntoIterator<Item = Settlement>>(settlements: I) -> Self {
+        let mut settled = Self::default();
+        settled.extend(settlements);
+        settled
+    }
+}
+
+impl IntoIterator for Settled {
+    type Item = Settlement;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<Settlement>, std::vec::IntoIter<Settlement>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
+impl<'a> IntoIterator for &'a Settled {
+    type Item = &'a Settlement;
+    type IntoIter = std::iter::Chain<std::option::Iter<'a, Settlement>, std::slice::Iter<'a, Settlement>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.iter().chain(self.rest.iter())
+    }
 }
 
 /// What a call's span needs from the call, taken when it settles.
@@ -83,8 +141,9 @@ pub(super) struct Call {
     attempt: u32,
     method: &'static str,
     key: Option<String>,
-    /// The encoded input, kept until the call settles.
-    input: Vec<u8>,
+    /// The call's frame (envelope and encoded input), kept until the call settles and
+    /// posted as it is by each attempt, its numbers written first.
+    frame: Vec<u8>,
     /// The input's transferred objects; detached once the first attempt is posted.
     pub(super) attachments: Attachments,
     /// Taken when the caller is answered; an in-flight call cancelled by its caller
@@ -154,7 +213,7 @@ impl Call {
     }
 
     pub(super) fn caller_gone(&self) -> bool {
-        self.reply.as_ref().is_none_or(|reply| reply.is_canceled())
+        self.reply.as_ref().is_none_or(ReplySender::is_canceled)
     }
 }
 
@@ -205,12 +264,20 @@ pub(super) struct State {
     /// Calls whose caller dropped its future, to cancel at the end of this transition
     /// (or in one of their own, when no transition runs).
     dropped: Rc<RefCell<Vec<CallId>>>,
+    /// Set when a transition skipped publishing its snapshot (nobody listened): the
+    /// hub rebuilds it when read.
+    stale: Rc<Cell<bool>>,
+    /// Whether the event bus has subscribers, read once per transition: no event is
+    /// built when it has none.
+    listening: bool,
 }
 
 /// A task's executor; clones share it.
 #[derive(Clone)]
 pub(crate) struct Executor {
     state: Rc<RefCell<State>>,
+    /// The task's id, shared by the calls' futures (for their errors) without a copy.
+    id: Rc<str>,
 }
 
 impl Executor {
@@ -250,10 +317,15 @@ impl Executor {
                 me: me.clone(),
                 hub: Rc::downgrade(hub),
                 dropped: Rc::default(),
+                stale: Rc::default(),
+                listening: false,
             })
         });
-        hub.insert(state.borrow().snapshot());
-        let executor = Self { state };
+        let rebuild = Rc::downgrade(&state);
+        let build: BuildSnapshot = Rc::new(move || Some(rebuild.upgrade()?.try_borrow().ok()?.snapshot()));
+        hub.insert(state.borrow().snapshot(), state.borrow().stale.clone(), build);
+        let id = Rc::from(state.borrow().task_id.as_str());
+        let executor = Self { state, id };
         if executor.state.borrow().config.init == InitMode::Eager {
             executor.transition(State::spawn_all);
         }
@@ -278,13 +350,24 @@ impl Executor {
         Rc::downgrade(&state)
     }
 
+    /// Whether a crash sends this task's running calls again (so their inputs must
+    /// stay in bytes the runtime keeps).
+    pub(crate) fn requeues_in_flight(&self) -> bool {
+        self.state.borrow().config.crash_policy == super::CrashPolicy::RestartRequeueInFlight
+    }
+
     /// Tells executors apart, even two tasks defined one after another with one id.
     pub(crate) fn identity(&self) -> u64 {
         Rc::as_ptr(&self.state) as usize as u64
     }
 
     pub(crate) fn task_id(&self) -> String {
-        self.state.borrow().task_id.clone()
+        self.id.to_string()
+    }
+
+    /// The task's id, shared.
+    pub(crate) fn shared_id(&self) -> Rc<str> {
+        self.id.clone()
     }
 
     pub(crate) fn snapshot(&self) -> TaskSnapshot {
@@ -305,21 +388,18 @@ impl Executor {
     /// deadline `timeout` (default: the task's), cancels the call in whatever phase it
     /// is, and so does dropping the returned guard before the call settles (`None` for a
     /// call refused outright).
-    pub(crate) fn submit(
-        &self,
-        submission: Submission,
-    ) -> (oneshot::Receiver<Result<Output, TaskError>>, Option<CallGuard>) {
+    pub(crate) fn submit(&self, submission: Submission) -> (ReplyReceiver, Option<CallGuard>) {
         let Submission {
             method,
             key,
-            input,
+            frame,
             attachments,
             signal,
             timeout,
             trace,
             on_progress,
         } = submission;
-        let (reply, receiver) = oneshot::channel();
+        let (reply, receiver) = reply_slot();
         let mut admitted = None;
         self.transition(|state| {
             let now = state.platform.now_ms();
@@ -341,12 +421,12 @@ impl Executor {
             };
             // Calls refused before admission have no id, unless they count (and so have a span).
             if let Some((error, None)) = refusal {
-                return vec![Settlement {
+                return Settled::one(Settlement {
                     reply,
                     result: Err(error),
                     started_at: None,
                     span: None,
-                }];
+                });
             }
             let id = state.next_call;
             state.next_call += 1;
@@ -356,7 +436,7 @@ impl Executor {
                 None => state.spans.samples(format_args!("{}/{id}", state.task_id)),
             };
             if let Some((error, started_at)) = refusal {
-                return vec![Settlement {
+                return Settled::one(Settlement {
                     reply,
                     result: Err(error),
                     started_at,
@@ -369,7 +449,7 @@ impl Executor {
                         queue_wait_last: 0.0,
                         trace,
                     }),
-                }];
+                });
             }
             let abort = signal.map(|signal| {
                 let executor = state.me.clone();
@@ -387,7 +467,7 @@ impl Executor {
                 attempt: 0,
                 method,
                 key,
-                input,
+                frame,
                 attachments,
                 reply: Some(reply),
                 abort,
@@ -402,7 +482,7 @@ impl Executor {
                 sampled,
                 on_progress,
             });
-            let mut settled = Vec::new();
+            let mut settled = Settled::default();
             match admission {
                 Admission::Accepted => {}
                 Admission::Refused(call) | Admission::Evicted(call) => {
@@ -423,9 +503,10 @@ impl Executor {
 
     /// Rejects every call with [`TaskError::Disposed`], stops the workers and leaves the snapshot.
     pub(crate) fn dispose(&self) {
-        let task_id = self.transition(|state| {
+        let task_id = self.task_id();
+        self.transition(|state| {
             if state.disposed {
-                return Vec::new();
+                return Settled::default();
             }
             state.disposed = true;
             state.idle_timer = None;
@@ -446,14 +527,15 @@ impl Executor {
 
     /// Runs one state transition, then settles calls and publishes the snapshot with the
     /// state released, so that neither a woken caller nor a subscriber can re-enter it.
-    fn transition(&self, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
-        transition(&self.state, change)
+    fn transition(&self, change: impl FnOnce(&mut State) -> Settled) {
+        transition(&self.state, change);
     }
 }
 
-pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Vec<Settlement>) -> String {
-    let (settlements, snapshot, hub, disposed, bus, events, progress, dropped) = {
+pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Settled) {
+    let (settlements, snapshot, bus, events, progress, dropped) = {
         let mut state = state.borrow_mut();
+        state.listening = state.bus.is_listening();
         let settlements = change(&mut state);
         state.track_idle();
         for settlement in &settlements {
@@ -462,12 +544,18 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
         state.report_queue_counts();
         let events = std::mem::take(&mut state.emitted);
         let progress = std::mem::take(&mut state.progress);
-        let snapshot = state.snapshot();
+        // Built only for subscribers; otherwise the hub rebuilds it when read.
+        let hub = state.hub.upgrade().filter(|_| !state.disposed);
+        let snapshot = match hub {
+            Some(hub) if hub.is_listening() => Some((hub, state.snapshot())),
+            _ => {
+                state.stale.set(true);
+                None
+            }
+        };
         (
             settlements,
             snapshot,
-            state.hub.clone(),
-            state.disposed,
             state.bus.clone(),
             events,
             progress,
@@ -481,15 +569,14 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
         // A caller that dropped its future no longer wants the result.
         let _ = settlement.reply.send(settlement.result);
     }
-    if !disposed && let Some(hub) = hub.upgrade() {
-        hub.publish(snapshot.clone());
+    if let Some((hub, snapshot)) = snapshot {
+        hub.publish(snapshot);
     }
     bus.deliver(events);
     // Futures dropped while this transition held the state (by code it ran).
     if !dropped.borrow().is_empty() {
         transition(state, State::cancel_dropped);
     }
-    snapshot.task_id
 }
 
 /// Cancels its call if dropped before the call settles: how a dropped
@@ -537,7 +624,7 @@ pub(super) enum Scope {
 impl State {
     /// Queues a metric for delivery after this transition (nothing if nobody listens).
     pub(super) fn metric(&mut self, kind: MetricKind, name: &'static str, value: f64, scope: Scope) {
-        if !self.bus.is_listening() {
+        if !self.listening {
             return;
         }
         let queue = matches!(scope, Scope::Queue).then_some(QueueAttrs {
@@ -566,8 +653,11 @@ impl State {
         self.metric(MetricKind::Gauge, "workers.active", active as f64, Scope::Task);
     }
 
-    /// The three queue gauges, when the counts changed.
+    /// The three queue gauges, when the counts changed (and someone listens).
     fn report_queue_counts(&mut self) {
+        if !self.listening {
+            return;
+        }
         let counts = self.queue.counts();
         if counts == self.reported_counts {
             return;
@@ -608,7 +698,7 @@ impl State {
 
     /// Reports a sampled call's span: on the browser's timeline, and as an event.
     fn end_span(&mut self, span: &SpanParts, result: &Result<Output, TaskError>, started_at: f64, now: f64) {
-        let listening = self.bus.is_listening();
+        let listening = self.listening;
         if !listening && !self.platform.measures() {
             return;
         }
@@ -689,8 +779,8 @@ impl State {
 
     /// Dispatches pending calls while in-flight slots are free and a worker can take
     /// them (not while paused or halted; slots in crash backoff are skipped).
-    pub(super) fn pump(&mut self) -> Vec<Settlement> {
-        let mut settled = Vec::new();
+    pub(super) fn pump(&mut self) -> Settled {
+        let mut settled = Settled::default();
         if self.paused || self.halted.is_some() || self.disposed {
             return settled;
         }
@@ -708,20 +798,12 @@ impl State {
             }
             call.attempt += 1;
             call.worker = index;
-            let envelope = ToWorker::Call {
-                call: call.id,
-                attempt: call.attempt,
-                method: call.method.to_owned(),
-                key: call.key.clone(),
-            };
-            let sent = codec::encode_envelope(&envelope)
-                .map_err(|e| e.to_string())
-                .and_then(|mut frame| {
-                    frame.extend_from_slice(&call.input);
-                    self.slots[index]
-                        .link
-                        .as_ref()
-                        .map_or(Err("worker is gone".into()), |link| link.post(frame, &call.attachments))
+            codec::set_call_numbers(&mut call.frame, call.id, call.attempt);
+            let sent = self.slots[index]
+                .link
+                .as_ref()
+                .map_or(Err("worker is gone".into()), |link| {
+                    link.post(&call.frame, &call.attachments)
                 });
             match sent {
                 Ok(()) => {
@@ -790,7 +872,7 @@ impl State {
         Ok(())
     }
 
-    fn on_event(&mut self, index: usize, event: WorkerEvent) -> Vec<Settlement> {
+    fn on_event(&mut self, index: usize, event: WorkerEvent) -> Settled {
         match event {
             WorkerEvent::Frame(frame, attachments) => self.on_frame(index, frame, attachments),
             WorkerEvent::StartFailed(cause) => {
@@ -812,7 +894,7 @@ impl State {
         }
     }
 
-    fn on_frame(&mut self, index: usize, frame: Vec<u8>, attachments: Attachments) -> Vec<Settlement> {
+    fn on_frame(&mut self, index: usize, frame: Vec<u8>, attachments: Attachments) -> Settled {
         let (envelope, rest) = match codec::decode_frame::<FromWorker>(&frame) {
             Ok((envelope, rest)) => (envelope, rest.len()),
             Err(e) => {
@@ -824,7 +906,7 @@ impl State {
         let (call, attempt, result) = match envelope {
             FromWorker::Ready => {
                 self.slots[index].state = WorkerState::Ready;
-                return Vec::new();
+                return Settled::default();
             }
             FromWorker::Done { call, attempt } => {
                 // A worker that answers is healthy: consecutive crashes start over.
@@ -854,7 +936,7 @@ impl State {
                 if let Some(report) = report {
                     self.progress.push((report, fraction));
                 }
-                return Vec::new();
+                return Settled::default();
             }
         };
         let Some(done) = self
@@ -862,7 +944,7 @@ impl State {
             .take_in_flight(|c| c.id == call && c.attempt == attempt && c.worker == index)
         else {
             // A reply for a call this worker no longer holds: stale, ignore it.
-            return Vec::new();
+            return Settled::default();
         };
         let slot = &mut self.slots[index];
         slot.in_flight = slot.in_flight.saturating_sub(1);
@@ -871,7 +953,7 @@ impl State {
             .run_time
             .record(self.platform.now_ms() - done.dispatched_at);
         let result = result.map_err(|remote| self.remote_error(&done, remote));
-        let mut settled: Vec<Settlement> = done.settle(result).into_iter().collect();
+        let mut settled: Settled = done.settle(result).into_iter().collect();
         settled.extend(self.pump());
         settled
     }
@@ -879,10 +961,10 @@ impl State {
     /// The caller's signal fired or its deadline passed. A queued call leaves the
     /// queue; an in-flight call answers its caller now but keeps its slot until its
     /// worker settles.
-    fn cancel(&mut self, id: CallId, why: Cancel) -> Vec<Settlement> {
+    fn cancel(&mut self, id: CallId, why: Cancel) -> Settled {
         if let Some((call, phase)) = self.queue.remove_queued(|c| c.id == id) {
             let error = self.cancel_error(why, call.key.clone(), phase);
-            let mut settled: Vec<Settlement> = call.settle(Err(error)).into_iter().collect();
+            let mut settled: Settled = call.settle(Err(error)).into_iter().collect();
             settled.extend(self.pump());
             return settled;
         }
@@ -891,7 +973,7 @@ impl State {
         let platform = self.platform.clone();
         // An in-flight call whose caller was answered was cancelled already.
         let Some(call) = self.queue.in_flight_mut(|c| c.id == id && c.reply.is_some()) else {
-            return Vec::new();
+            return Settled::default();
         };
         call.stop_listening();
         let (reply, key, started_at) = (call.reply.take(), call.key.clone(), call.started_at);
@@ -916,7 +998,7 @@ impl State {
 
     /// Cancels the calls whose caller dropped its future (see [`CallGuard`]). A call
     /// that settled meanwhile is not found, and nothing happens to it.
-    fn cancel_dropped(&mut self) -> Vec<Settlement> {
+    fn cancel_dropped(&mut self) -> Settled {
         let ids = std::mem::take(&mut *self.dropped.borrow_mut());
         ids.into_iter()
             .flat_map(|id| self.cancel(id, Cancel::Aborted))
@@ -925,25 +1007,22 @@ impl State {
 
     /// Sends a control frame to the live worker of slot `index`; a worker that is gone
     /// needs no telling.
-    fn tell_worker(&self, index: usize, envelope: &ToWorker) {
+    fn tell_worker(&self, index: usize, envelope: &ToWorker<'_>) {
         if let (Some(link), Ok(frame)) = (&self.slots[index].link, codec::encode_envelope(envelope)) {
-            let _ = link.post(frame, &[]);
+            let _ = link.post(&frame, &[]);
         }
     }
 
     /// A cancelled call outlived its worker's grace: take the worker as hung.
-    fn hung(&mut self, id: CallId, attempt: u32, index: usize, grace: std::time::Duration) -> Vec<Settlement> {
+    fn hung(&mut self, id: CallId, attempt: u32, index: usize, grace: std::time::Duration) -> Settled {
         let still_running = self
             .queue
             .in_flight_mut(|c| c.id == id && c.attempt == attempt && c.worker == index)
             .is_some();
         if !still_running || self.slots[index].link.is_none() {
-            return Vec::new();
+            return Settled::default();
         }
-        let cause = format!(
-            "hung: call {id} was cancelled but its worker did not settle it within {} ms",
-            grace.as_millis()
-        );
+        let cause = format!("hung: call {id} was cancelled but its worker did not settle it within {grace:?}");
         let error = self.crash_error(index, cause.clone());
         self.reclaim_hung(index, error, cause)
     }
@@ -1138,7 +1217,7 @@ fn event_sink(state: Weak<RefCell<State>>, index: usize, generation: u64) -> Eve
         let Some(state) = state.upgrade() else { return };
         transition(&state, |state| {
             if state.disposed || state.slots[index].generation != generation || state.slots[index].link.is_none() {
-                return Vec::new();
+                return Settled::default();
             }
             state.on_event(index, event)
         });

@@ -10,13 +10,16 @@
 mod event_loop;
 #[cfg(target_arch = "wasm32")]
 mod timer;
+#[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
 mod virtual_clock;
 
 use std::time::Duration;
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) use timer::Timeout;
+#[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
 pub use virtual_clock::VirtualClock;
+#[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
 use virtual_clock::VirtualTimer;
 
 #[cfg(target_arch = "wasm32")]
@@ -36,20 +39,18 @@ pub(crate) enum Platform {
     /// The browser's clock and timers.
     #[cfg(target_arch = "wasm32")]
     Browser,
-    /// A clock that moves only when advanced (tests, and native builds, where it never moves).
-    #[cfg_attr(all(target_arch = "wasm32", not(any(test, feature = "testing"))), allow(dead_code))]
+    /// A clock that moves only when advanced (tests, and native builds, where it never
+    /// moves). Not in an app's wasm: its timer map would cost bytes nothing uses.
+    #[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
     Virtual(VirtualClock),
 }
 
 /// A pending one-shot timer; dropping it cancels it.
 pub(crate) enum Timer {
     #[cfg(target_arch = "wasm32")]
-    Browser {
-        _timeout: Timeout,
-    },
-    Virtual {
-        _timer: VirtualTimer,
-    },
+    Browser { _timeout: Timeout },
+    #[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
+    Virtual { _timer: VirtualTimer },
     /// The browser refused to set a timer; nothing will fire.
     #[cfg(target_arch = "wasm32")]
     Unavailable,
@@ -71,6 +72,7 @@ impl Platform {
         match self {
             #[cfg(target_arch = "wasm32")]
             Platform::Browser => PERFORMANCE.with(|performance| performance.as_ref().map_or(0.0, |p| p.now())),
+            #[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
             Platform::Virtual(clock) => clock.now().as_secs_f64() * 1000.0,
         }
     }
@@ -82,6 +84,7 @@ impl Platform {
             Platform::Browser => {
                 Timeout::new(after, callback).map_or(Timer::Unavailable, |t| Timer::Browser { _timeout: t })
             }
+            #[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
             Platform::Virtual(clock) => Timer::Virtual {
                 _timer: clock.set_timer(after, callback),
             },

@@ -96,7 +96,7 @@ pub(crate) trait Transport {
 pub(crate) trait WorkerLink {
     /// Sends a frame, transferring its buffer and `attachments` (which are detached
     /// afterwards). Frames sent before the ready handshake are delivered after it.
-    fn post(&self, frame: Vec<u8>, attachments: &[wasm_bindgen::JsValue]) -> Result<(), String>;
+    fn post(&self, frame: &[u8], attachments: &[wasm_bindgen::JsValue]) -> Result<(), String>;
     /// Stops the worker; no event arrives from it afterwards.
     fn terminate(&self);
 }

@@ -33,6 +33,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use futures_executor::LocalPool;
 use futures_util::FutureExt;
@@ -56,6 +57,11 @@ struct Shared {
     workers: RefCell<Vec<SimWorker>>,
     next_start_failure: RefCell<Option<String>>,
     executor: RefCell<LocalPool>,
+    /// Handlers handed to the executor that have not finished (most finish at once,
+    /// and the executor is not run when none waits).
+    waiting_handlers: Rc<Cell<usize>>,
+    /// The events of a step, kept between steps to spare an allocation per step.
+    deliveries: RefCell<Vec<(EventSink, WorkerEvent)>>,
 }
 
 struct SimWorker {
@@ -79,6 +85,8 @@ impl SimTransport {
                 workers: RefCell::new(Vec::new()),
                 next_start_failure: RefCell::new(None),
                 executor: RefCell::new(LocalPool::new()),
+                waiting_handlers: Rc::default(),
+                deliveries: RefCell::default(),
             }),
         }
     }
@@ -144,12 +152,17 @@ impl SimTransport {
     pub fn step(&self) -> bool {
         let had_inbox = self.has_inbox();
         self.start_handlers();
-        self.shared.executor.borrow_mut().run_until_stalled();
-        let deliveries = self.collect_events();
+        if self.shared.waiting_handlers.get() > 0 {
+            self.shared.executor.borrow_mut().run_until_stalled();
+        }
+        let mut deliveries = self.shared.deliveries.take();
+        self.collect_events(&mut deliveries);
         let happened = had_inbox || !deliveries.is_empty();
-        for (sink, event) in deliveries {
+        for (sink, event) in deliveries.drain(..) {
             sink(event);
         }
+        // The buffer serves the next step (a step run by a delivery has its own).
+        self.shared.deliveries.replace(deliveries);
         happened
     }
 
@@ -188,16 +201,31 @@ impl SimTransport {
                 let received = catch_unwind(AssertUnwindSafe(|| worker.session.receive(&frame, &[])));
                 match received {
                     Ok(Ok(None)) => {}
-                    Ok(Ok(Some(work))) => {
-                        // A handler that panics crashes its worker, as in the browser,
+                    Ok(Ok(Some(mut work))) => {
+                        // As a browser worker does: run the handler at once, as far as it
+                        // goes, and hand it to the executor only if it has to wait. A
+                        // handler that panics crashes its worker, as in the browser,
                         // instead of unwinding into the test.
+                        let mut cx = Context::from_waker(Waker::noop());
+                        match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut cx))) {
+                            Ok(Poll::Ready(())) => continue,
+                            Ok(Poll::Pending) => {}
+                            Err(panic) => {
+                                crash_on_panic(&worker.alive, &worker.outbox, panic.as_ref());
+                                continue;
+                            }
+                        }
                         let (alive, outbox) = (worker.alive.clone(), worker.outbox.clone());
+                        let waiting = self.shared.waiting_handlers.clone();
+                        waiting.set(waiting.get() + 1);
                         let guarded = AssertUnwindSafe(work).catch_unwind().map(move |finished| {
+                            waiting.set(waiting.get() - 1);
                             if let Err(panic) = finished {
                                 crash_on_panic(&alive, &outbox, panic.as_ref());
                             }
                         });
                         if let Err(e) = executor.spawner().spawn_local(guarded) {
+                            self.shared.waiting_handlers.set(self.shared.waiting_handlers.get() - 1);
                             worker
                                 .outbox
                                 .borrow_mut()
@@ -214,15 +242,13 @@ impl SimTransport {
         }
     }
 
-    fn collect_events(&self) -> Vec<(EventSink, WorkerEvent)> {
+    fn collect_events(&self, deliveries: &mut Vec<(EventSink, WorkerEvent)>) {
         let workers = self.shared.workers.borrow();
-        let mut deliveries = Vec::new();
         for worker in workers.iter() {
             for event in worker.outbox.borrow_mut().drain(..) {
                 deliveries.push((worker.events.clone(), event));
             }
         }
-        deliveries
     }
 }
 
@@ -288,9 +314,9 @@ struct SimLink {
 
 impl WorkerLink for SimLink {
     /// Simulated workers carry bytes only: transferred objects exist only in the browser.
-    fn post(&self, frame: Vec<u8>, _attachments: &[wasm_bindgen::JsValue]) -> Result<(), String> {
+    fn post(&self, frame: &[u8], _attachments: &[wasm_bindgen::JsValue]) -> Result<(), String> {
         if self.alive.get() {
-            self.inbox.borrow_mut().push_back(frame);
+            self.inbox.borrow_mut().push_back(frame.to_vec());
         }
         Ok(())
     }

@@ -131,8 +131,7 @@ impl Transport for WebTransport {
         };
         let timer = Timeout::new(timeout, move || {
             sink(WorkerEvent::StartFailed(format!(
-                "no ready handshake within {} ms{hint}",
-                timeout.as_millis()
+                "no ready handshake within {timeout:?}{hint}"
             )))
         })
         .map_err(describe)?;
@@ -226,8 +225,8 @@ struct WebLink {
 }
 
 impl WorkerLink for WebLink {
-    fn post(&self, frame: Vec<u8>, attachments: &[JsValue]) -> Result<(), String> {
-        self.channel.outbox.send(&frame, attachments)
+    fn post(&self, frame: &[u8], attachments: &[JsValue]) -> Result<(), String> {
+        self.channel.outbox.send(frame, attachments)
     }
 
     fn terminate(&self) {

@@ -51,6 +51,56 @@ extern "C" {
     fn latin1_read(text: &JsString, out: &mut [u8]) -> bool;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A weak reference: the spare buffer is kept only as long as the garbage
+    /// collector has no better use for its memory.
+    type WeakRef;
+    #[wasm_bindgen(constructor)]
+    fn new(target: &JsValue) -> WeakRef;
+    #[wasm_bindgen(method)]
+    fn deref(this: &WeakRef) -> JsValue;
+}
+
+thread_local! {
+    /// The buffer of the last large frame received, kept weakly to carry the next large
+    /// frame sent: a fresh `ArrayBuffer` is zero-filled page by page as the copy first
+    /// touches it, which costs as much as the copy itself; memory the browser handed
+    /// out before does not. In a round trip the two sides hand the same buffers back
+    /// and forth.
+    static SPARE: std::cell::RefCell<Option<WeakRef>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A `Uint8Array` holding `frame`: in the spare buffer if it is large enough (taking
+/// it), else in a new one. Frames and blocks (see [`codec`](crate::codec)) alike.
+pub(crate) fn frame_array(frame: &[u8]) -> Uint8Array {
+    let spare = SPARE.with(|spare| spare.borrow_mut().take()).map(|weak| weak.deref());
+    let buffer = spare
+        .and_then(|buffer| buffer.dyn_into::<js_sys::ArrayBuffer>().ok())
+        .filter(|buffer| buffer.byte_length() as usize >= frame.len());
+    match buffer {
+        Some(buffer) => {
+            let view = Uint8Array::new_with_byte_offset_and_length(&buffer, 0, frame.len() as u32);
+            view.copy_from(frame);
+            view
+        }
+        None => Uint8Array::from(frame),
+    }
+}
+
+/// The bytes of a received byte frame; its buffer becomes the spare.
+fn received_bytes(bytes: &Uint8Array) -> Vec<u8> {
+    let vec = bytes.to_vec();
+    keep_spare(bytes);
+    vec
+}
+
+/// Keeps the buffer of a large array received, to carry the next large one sent.
+pub(crate) fn keep_spare(bytes: &Uint8Array) {
+    let buffer: JsValue = bytes.buffer().into();
+    SPARE.with(|spare| *spare.borrow_mut() = Some(WeakRef::new(&buffer)));
+}
+
 /// Frames up to this size travel as text (see the module docs).
 pub(crate) const TEXT_FRAME_MAX: usize = 1024;
 
@@ -71,7 +121,7 @@ pub(crate) fn post_frame(post: PostFn<'_>, frame: &[u8], attachments: &[JsValue]
         let units: Vec<u16> = frame.iter().map(|&byte| u16::from(byte)).collect();
         latin1_string(&units).into()
     } else {
-        let bytes = Uint8Array::from(frame);
+        let bytes = frame_array(frame);
         transfer.push(&bytes.buffer());
         bytes.into()
     };
@@ -81,9 +131,21 @@ pub(crate) fn post_frame(post: PostFn<'_>, frame: &[u8], attachments: &[JsValue]
     let message = Array::of1(&body);
     for attachment in attachments {
         message.push(attachment);
-        transfer.push(attachment);
+        // A typed array (a block of numbers, or a `Transfer` of one) moves its buffer.
+        match attachment.dyn_ref::<js_sys::Object>().and_then(typed_array_buffer) {
+            Some(buffer) => transfer.push(&buffer),
+            None => transfer.push(attachment),
+        };
     }
     post(&message, &transfer).map_err(describe)
+}
+
+/// The buffer behind a typed array (a view); `None` for anything else.
+fn typed_array_buffer(object: &js_sys::Object) -> Option<JsValue> {
+    if !js_sys::ArrayBuffer::is_view(object) {
+        return None;
+    }
+    js_sys::Reflect::get(object, &JsValue::from_str("buffer")).ok()
 }
 
 /// A batch being filled: the characters of a batch message (see the module docs).
@@ -140,7 +202,7 @@ pub(crate) fn unpack(data: &JsValue) -> Option<Vec<(Vec<u8>, Attachments)>> {
         return Some(vec![(bytes, Vec::new())]);
     }
     data.dyn_ref::<Uint8Array>()
-        .map(|bytes| vec![(bytes.to_vec(), Vec::new())])
+        .map(|bytes| vec![(received_bytes(bytes), Vec::new())])
 }
 
 /// The frames of a batch's body: each a two-byte length and that many bytes.
@@ -163,7 +225,7 @@ fn frame_bytes(body: &JsValue) -> Option<Vec<u8>> {
     if let Some(text) = body.dyn_ref::<JsString>() {
         return latin1_bytes(text);
     }
-    body.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
+    body.dyn_ref::<Uint8Array>().map(received_bytes)
 }
 
 /// One byte per character; `None` if a character is above U+00FF (not a frame).

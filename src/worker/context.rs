@@ -1,10 +1,10 @@
 //! [`TaskContext`]: what a handler knows about the call it is running, and how it
 //! hears of cancellation and reports progress.
 
-use std::rc::Rc;
-
 use crate::abort::{AbortSignal, Aborted};
+use crate::codec::{self, FromWorker};
 use crate::error::HandlerError;
+use crate::worker::session::Post;
 
 /// Facts about the call a handler is running, passed beside its input: ids, key,
 /// worker, the call's abort signal, and a way to report progress to the caller.
@@ -44,7 +44,8 @@ pub struct TaskContext {
     pub(crate) key: Option<String>,
     pub(crate) worker_index: usize,
     pub(crate) signal: AbortSignal,
-    pub(crate) progress: Rc<dyn Fn(f64)>,
+    /// Where progress frames go: the worker's way to the runtime (none when detached).
+    pub(crate) progress: Option<Post>,
 }
 
 impl TaskContext {
@@ -135,8 +136,16 @@ impl TaskContext {
     /// fraction from 0.0 to 1.0. Values that are not finite are ignored. Each report is
     /// one small message, so report at a human pace (a few per second), not per item.
     pub fn progress(&self, fraction: f64) {
-        if fraction.is_finite() {
-            (self.progress)(fraction);
+        let Some(post) = self.progress.as_ref().filter(|_| fraction.is_finite()) else {
+            return;
+        };
+        let report = FromWorker::Progress {
+            call: self.call_id,
+            attempt: self.attempt,
+            fraction,
+        };
+        if let Ok(frame) = codec::encode_envelope(&report) {
+            post(frame, Vec::new());
         }
     }
 
@@ -158,7 +167,7 @@ impl TaskContext {
             key: None,
             worker_index: 0,
             signal,
-            progress: Rc::new(|_| {}),
+            progress: None,
         }
     }
 }

@@ -1,20 +1,26 @@
 //! [`Registry`]: the methods one worker serves, and how a call frame becomes a reply frame.
 
-use std::collections::HashMap;
-use std::future::{Future, ready};
+use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
-use crate::codec::{self, FromWorker, RemoteError};
+use crate::codec::{self, CallId, FromWorker, RemoteError};
 use crate::error::PayloadSide;
 use crate::method::TaskMethod;
 use crate::transfer::{self, Attachments};
 use crate::worker::TaskContext;
 use wasm_bindgen::JsValue;
 
-type Reply = Pin<Box<dyn Future<Output = Result<(Vec<u8>, Attachments), RemoteError>>>>;
-/// Decodes the input (with its transferred objects), runs the method, and appends the
-/// encoded output to the reply prefix.
-type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Vec<u8>) -> Reply>;
+/// Takes a call's reply frame (and the objects to transfer with it) when the call
+/// finishes: the worker's session, which posts it.
+pub(crate) type Done = Rc<dyn Fn(CallId, Vec<u8>, Attachments)>;
+
+/// One call's work, ending with its reply handed to [`Done`]: one allocation per call.
+pub(crate) type Work = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Decodes the input (with its transferred objects) and gives back the work that runs
+/// the method and replies.
+type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Done) -> Work>;
 
 /// The methods a worker serves, by name.
 ///
@@ -42,7 +48,9 @@ type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Vec<u8>) -> Reply>;
 /// ```
 #[derive(Default)]
 pub struct Registry {
-    handlers: HashMap<&'static str, Handler>,
+    /// By name. A worker serves a handful of methods: scanning them costs less than
+    /// hashing the name.
+    handlers: Vec<(&'static str, Handler)>,
     /// Names registered more than once (the first handler is kept).
     duplicates: Vec<&'static str>,
 }
@@ -55,26 +63,36 @@ impl Registry {
 
     /// Adds a method.
     pub fn method<M: TaskMethod>(mut self) -> Self {
-        let handler: Handler = Box::new(|payload, attachments, cx, reply_prefix| {
+        let handler: Handler = Box::new(|payload, attachments, cx, done| {
+            let (call, attempt) = (cx.call_id, cx.attempt);
             let input = match transfer::decode::<M::Input>(payload, attachments) {
                 Ok(input) => input,
                 Err(e) => {
-                    return Box::pin(ready(Err(RemoteError::Decode {
+                    let error = RemoteError::Decode {
                         side: PayloadSide::Input,
                         message: e.to_string(),
-                    })));
+                    };
+                    return failed(call, attempt, error, done);
                 }
             };
             let run = M::run(input, cx);
             Box::pin(async move {
-                let output = run.await.map_err(RemoteError::Handler)?;
-                transfer::encode(&output, reply_prefix).map_err(|e| RemoteError::Encode(e.to_string()))
+                let encoded = match run.await {
+                    Ok(output) => codec::encode_envelope(&FromWorker::Done { call, attempt })
+                        .and_then(|prefix| transfer::encode(&output, prefix, transfer::Blocks::Beside))
+                        .map_err(|e| RemoteError::Encode(e.to_string())),
+                    Err(error) => Err(RemoteError::Handler(error)),
+                };
+                match encoded {
+                    Ok((frame, attachments)) => done(call, frame, attachments),
+                    Err(error) => done(call, failed_frame(call, attempt, error), Vec::new()),
+                }
             })
         });
-        if self.handlers.contains_key(M::NAME) {
+        if self.serves(M::NAME) {
             self.duplicates.push(M::NAME);
         } else {
-            self.handlers.insert(M::NAME, handler);
+            self.handlers.push((M::NAME, handler));
         }
         self
     }
@@ -89,46 +107,49 @@ impl Registry {
 
     /// Whether a method of this name is registered.
     pub fn serves(&self, method: &str) -> bool {
-        self.handlers.contains_key(method)
+        self.handlers.iter().any(|(name, _)| *name == method)
     }
 
-    /// The future of the reply frame to a call of `method` on `payload` (and the
-    /// objects transferred with it): `Done` and the output with its transferred
-    /// objects, or `Failed` (unknown method, undecodable input, handler error,
-    /// unencodable output).
+    /// The work of a call of `method` on `payload` (and the objects transferred with
+    /// it): it runs the method and hands `done` the reply frame, `Done` and the output
+    /// with its transferred objects, or `Failed` (unknown method, undecodable input,
+    /// handler error, unencodable output).
     #[cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
     pub(crate) fn reply(
         &self,
-        method: String,
+        method: &str,
         payload: &[u8],
         attachments: &[JsValue],
         cx: TaskContext,
-    ) -> impl Future<Output = (Vec<u8>, Attachments)> + 'static {
-        let (call, attempt) = (cx.call_id, cx.attempt);
-        let reply: Reply = match self.handlers.get(method.as_str()) {
-            None => Box::pin(ready(Err(RemoteError::UnknownMethod(method)))),
-            Some(handler) => match codec::encode_envelope(&FromWorker::Done { call, attempt }) {
-                Ok(prefix) => handler(payload, attachments, cx, prefix),
-                Err(e) => Box::pin(ready(Err(RemoteError::Encode(e.to_string())))),
-            },
-        };
-        async move {
-            match reply.await {
-                Ok(reply) => reply,
-                // An envelope of plain integers and strings always encodes; if it ever
-                // did not, the empty frame reaches the caller as a protocol error.
-                Err(error) => (
-                    codec::encode_envelope(&FromWorker::Failed { call, attempt, error }).unwrap_or_default(),
-                    Vec::new(),
-                ),
-            }
+        done: Done,
+    ) -> Work {
+        match self.handlers.iter().find(|(name, _)| *name == method) {
+            Some((_, handler)) => handler(payload, attachments, cx, done),
+            None => failed(
+                cx.call_id,
+                cx.attempt,
+                RemoteError::UnknownMethod(method.to_owned()),
+                done,
+            ),
         }
     }
 }
 
+/// Work that replies at once with a failure.
+fn failed(call: CallId, attempt: u32, error: RemoteError, done: Done) -> Work {
+    let frame = failed_frame(call, attempt, error);
+    Box::pin(async move { done(call, frame, Vec::new()) })
+}
+
+/// The frame of a failed call. An envelope of plain integers and strings always
+/// encodes; if it ever did not, the empty frame reaches the caller as a protocol error.
+fn failed_frame(call: CallId, attempt: u32, error: RemoteError) -> Vec<u8> {
+    codec::encode_envelope(&FromWorker::Failed { call, attempt, error }).unwrap_or_default()
+}
+
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<_> = self.handlers.keys().collect();
+        let mut names: Vec<_> = self.handlers.iter().map(|(name, _)| name).collect();
         names.sort();
         f.debug_struct("Registry").field("methods", &names).finish()
     }

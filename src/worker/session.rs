@@ -7,14 +7,13 @@
 //! progress through the function it was given. It does not know how frames travel.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
 
 use crate::abort::AbortController;
-use crate::codec::{self, CallId, FromWorker, ToWorker};
+use crate::codec::{self, CallId, ToWorker};
 use crate::transfer::Attachments;
+use crate::worker::registry::Done;
 use crate::worker::{Registry, TaskContext};
 use wasm_bindgen::JsValue;
 
@@ -22,7 +21,7 @@ use wasm_bindgen::JsValue;
 const TOMBSTONES: usize = 256;
 
 /// Work to run on the worker's event loop: one call, ending with its reply posted.
-pub(crate) type Work = Pin<Box<dyn Future<Output = ()>>>;
+pub(crate) use crate::worker::registry::Work;
 
 /// Sends a frame, and the objects to transfer with it, to the runtime.
 pub(crate) type Post = Rc<dyn Fn(Vec<u8>, Attachments)>;
@@ -32,20 +31,34 @@ pub(crate) struct Session {
     registry: Registry,
     worker_index: usize,
     post: Post,
-    /// The abort controller of each running call.
-    running: RefCell<HashMap<CallId, AbortController>>,
+    /// Takes each call's reply: forgets the call and posts the reply (one closure for
+    /// all calls, so a call allocates none).
+    done: Done,
+    /// The abort controller of each running call (a worker runs few at once, so a
+    /// list scanned by id beats a hash map).
+    running: RefCell<Vec<(CallId, AbortController)>>,
     /// Cancels that arrived before their call: the call starts aborted.
     tombstones: RefCell<VecDeque<CallId>>,
 }
 
 impl Session {
     pub(crate) fn new(registry: Registry, worker_index: usize, post: Post) -> Rc<Self> {
-        Rc::new(Self {
-            registry,
-            worker_index,
-            post,
-            running: RefCell::default(),
-            tombstones: RefCell::default(),
+        Rc::new_cyclic(|session: &Weak<Self>| {
+            let session = session.clone();
+            let done: Done = Rc::new(move |call, frame, attachments| {
+                if let Some(session) = session.upgrade() {
+                    session.running.borrow_mut().retain(|(id, _)| *id != call);
+                    (session.post)(frame, attachments);
+                }
+            });
+            Self {
+                registry,
+                worker_index,
+                post,
+                done,
+                running: RefCell::default(),
+                tombstones: RefCell::default(),
+            }
         })
     }
 
@@ -57,11 +70,17 @@ impl Session {
         self: &Rc<Self>,
         frame: &[u8],
         attachments: &[JsValue],
-    ) -> Result<Option<Work>, postcard::Error> {
+    ) -> Result<Option<Work>, codec::Error> {
         let (envelope, payload) = codec::decode_frame::<ToWorker>(frame)?;
         match envelope {
             ToWorker::Cancel { call } => {
-                if let Some(controller) = self.running.borrow().get(&call) {
+                let running = self
+                    .running
+                    .borrow()
+                    .iter()
+                    .find(|(id, _)| *id == call)
+                    .map(|(_, c)| c.clone());
+                if let Some(controller) = running {
                     controller.abort();
                 } else {
                     let mut tombstones = self.tombstones.borrow_mut();
@@ -85,31 +104,23 @@ impl Session {
                     controller.abort();
                 }
                 drop(tombstones);
-                self.running.borrow_mut().insert(call, controller.clone());
-                let post = self.post.clone();
+                let signal = controller.signal();
+                self.running.borrow_mut().push((call, controller));
                 let cx = TaskContext {
                     call_id: call,
                     attempt,
-                    key,
+                    key: key.map(str::to_owned),
                     worker_index: self.worker_index,
-                    signal: controller.signal(),
-                    progress: Rc::new(move |fraction| {
-                        if let Ok(frame) = codec::encode_envelope(&FromWorker::Progress {
-                            call,
-                            attempt,
-                            fraction,
-                        }) {
-                            post(frame, Vec::new());
-                        }
-                    }),
+                    signal,
+                    progress: Some(self.post.clone()),
                 };
-                let reply = self.registry.reply(method, payload, attachments, cx);
-                let session = self.clone();
-                Ok(Some(Box::pin(async move {
-                    let (frame, attachments) = reply.await;
-                    session.running.borrow_mut().remove(&call);
-                    (session.post)(frame, attachments);
-                })))
+                Ok(Some(self.registry.reply(
+                    method,
+                    payload,
+                    attachments,
+                    cx,
+                    self.done.clone(),
+                )))
             }
         }
     }
@@ -123,6 +134,7 @@ mod tests {
     use futures_util::FutureExt;
 
     use super::*;
+    use crate::codec::FromWorker;
     use crate::{HandlerError, TaskMethod};
 
     /// Waits for its call to be cancelled, reporting progress first.
@@ -149,7 +161,7 @@ mod tests {
     }
 
     impl Session {
-        fn receive_plain(self: &Rc<Self>, frame: &[u8]) -> Result<Option<Work>, postcard::Error> {
+        fn receive_plain(self: &Rc<Self>, frame: &[u8]) -> Result<Option<Work>, codec::Error> {
             self.receive(frame, &[])
         }
     }
@@ -158,7 +170,7 @@ mod tests {
         let envelope = ToWorker::Call {
             call: id,
             attempt: 1,
-            method: "patient".into(),
+            method: "patient",
             key: None,
         };
         codec::encode_frame(&envelope, &()).unwrap()
