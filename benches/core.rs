@@ -139,7 +139,7 @@ fn main() {
     let eight = calls(8, Observed::Quiet, 0);
     let spans = calls(1, Observed::Spans, 0);
     let events = calls(1, Observed::SpansAndEvents, 0);
-    // Atelier's overhead scenario (spec 5.12): sequential calls to a handler that
+    // Atelier's overhead scenario: sequential calls to a handler that
     // busy-spins 0.2 ms.
     let busy = calls(1, Observed::Quiet, 200);
     let busy_spans = calls(1, Observed::Spans, 200);

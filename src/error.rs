@@ -126,7 +126,7 @@ pub enum TaskError {
         /// The deadline, counted from the call.
         after: std::time::Duration,
         /// Where the call was when the deadline passed.
-        phase: crate::CallPhase,
+        phase: crate::queue::CallPhase,
     },
     /// The task's pending buffer was full and its [`QueuePolicy`](crate::QueuePolicy)
     /// shed this call: the newcomer under `Reject` and `DropLatest`, the oldest
@@ -136,7 +136,7 @@ pub enum TaskError {
         /// The task whose queue was full.
         task_id: String,
         /// The policy that dropped the call.
-        policy: crate::QueuePolicy,
+        policy: crate::config::QueuePolicy,
     },
     /// The task was disposed before the call could finish.
     #[error("task `{task_id}` was disposed")]
@@ -144,6 +144,68 @@ pub enum TaskError {
         /// The disposed task.
         task_id: String,
     },
+}
+
+/// Constructors for the errors the executor settles calls with, one per way a call
+/// fails on the page's side.
+impl TaskError {
+    pub(crate) fn disposed(task_id: &str) -> Self {
+        TaskError::Disposed {
+            task_id: task_id.to_owned(),
+        }
+    }
+
+    pub(crate) fn queue_full(task_id: &str, policy: crate::config::QueuePolicy) -> Self {
+        TaskError::QueueFull {
+            task_id: task_id.to_owned(),
+            policy,
+        }
+    }
+
+    pub(crate) fn aborted(task_id: &str, key: Option<String>) -> Self {
+        TaskError::Aborted {
+            task_id: task_id.to_owned(),
+            key,
+        }
+    }
+
+    pub(crate) fn timed_out(
+        task_id: &str,
+        key: Option<String>,
+        after: std::time::Duration,
+        phase: crate::queue::CallPhase,
+    ) -> Self {
+        TaskError::Timeout {
+            task_id: task_id.to_owned(),
+            key,
+            after,
+            phase,
+        }
+    }
+
+    pub(crate) fn worker_start(task_id: &str, worker_index: usize, cause: String) -> Self {
+        TaskError::WorkerStart {
+            task_id: task_id.to_owned(),
+            worker_index,
+            cause,
+        }
+    }
+
+    pub(crate) fn worker_crashed(task_id: &str, worker_index: usize, cause: String) -> Self {
+        TaskError::WorkerCrashed {
+            task_id: task_id.to_owned(),
+            worker_index,
+            cause,
+        }
+    }
+
+    pub(crate) fn protocol(task_id: &str, worker_index: usize, message: String) -> Self {
+        TaskError::Protocol {
+            task_id: task_id.to_owned(),
+            worker_index,
+            message,
+        }
+    }
 }
 
 /// Which payload of a call failed to decode.
@@ -178,7 +240,7 @@ impl std::fmt::Display for PayloadSide {
 #[error("{message}")]
 pub struct HandlerError {
     message: String,
-    /// The handler stopped because its call was cancelled.
+    /// The handler stopped because its call was canceled.
     #[serde(default)]
     aborted: bool,
 }
@@ -192,7 +254,7 @@ impl HandlerError {
         }
     }
 
-    /// The error of a handler that stopped because its call was cancelled (what
+    /// The error of a handler that stopped because its call was canceled (what
     /// [`TaskContext::throw_if_aborted`](crate::TaskContext::throw_if_aborted) returns).
     /// It reaches the caller as [`TaskError::Aborted`], not as a handler failure.
     pub fn aborted() -> Self {
@@ -223,45 +285,4 @@ impl From<&str> for HandlerError {
     fn from(message: &str) -> Self {
         Self::new(message)
     }
-}
-
-/// A task definition that cannot work, refused by [`TaskRuntime::define`](crate::TaskRuntime::define).
-///
-/// ```
-/// use leptos_atelier::{ConfigError, TaskConfig, TaskRuntime};
-///
-/// let runtime = TaskRuntime::new();
-/// let err = runtime.define(TaskConfig::parallel("app_workers").pool_size(0)).unwrap_err();
-/// assert_eq!(err, ConfigError::PoolSizeZero);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// A parallel pool needs at least one worker.
-    #[error("pool_size must be at least 1")]
-    PoolSizeZero,
-    /// With `max_in_flight` 0 nothing would ever be dispatched.
-    #[error("max_in_flight must be at least 1")]
-    MaxInFlightZero,
-    /// The worker entry names the exported function that serves the task; it cannot be empty.
-    #[error("the worker entry name is empty")]
-    EmptyWorkerEntry,
-    /// A zero idle timeout would stop the workers as soon as they finish.
-    #[error("idle_timeout must be longer than zero")]
-    IdleTimeoutZero,
-    /// A zero call timeout would fail every call.
-    #[error("timeout must be longer than zero")]
-    TimeoutZero,
-    /// An empty bootstrap URL cannot start a worker.
-    #[error("bootstrap_url is empty")]
-    EmptyBootstrapUrl,
-    /// A zero start timeout would fail every worker before it could start.
-    #[error("start_timeout must be longer than zero")]
-    StartTimeoutZero,
-    /// A task id must be non-empty.
-    #[error("the task id is empty")]
-    EmptyTaskId,
-    /// Another live task of this runtime already has this id.
-    #[error("a task with id `{0}` is already defined")]
-    DuplicateTaskId(String),
 }

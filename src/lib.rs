@@ -67,57 +67,51 @@ mod abort;
 mod codec;
 mod config;
 mod error;
-mod events;
 mod executor;
 mod listeners;
 mod method;
+mod observe;
 mod parallel_limit;
 mod platform;
+mod protocol;
 mod queue;
 mod reactive;
 mod runtime;
-mod snapshot;
-mod spans;
 mod task;
-mod telemetry;
-mod trace;
 mod transfer;
 mod transport;
 mod worker;
 
 pub use abort::{AbortController, AbortSignal, AbortTaskController, Aborted};
-pub use config::{DEFAULT_CANCEL_GRACE, DEFAULT_START_TIMEOUT, InitMode, ResolvedConfig, TaskConfig, TaskKind};
-pub use error::{ConfigError, HandlerError, PayloadSide, TaskError};
-pub use events::{MetricEvent, MetricKind, QueueAttrs, RuntimeEvent};
-pub use executor::{CrashPolicy, CrashRecord};
+pub use config::{
+    ConfigError, CrashPolicy, DEFAULT_CANCEL_GRACE, DEFAULT_START_TIMEOUT, InitMode, QueuePolicy, TaskConfig, TaskKind,
+};
+pub use error::{HandlerError, PayloadSide, TaskError};
 pub use listeners::Subscription;
-pub use method::TaskMethod;
+pub use method::{TaskContext, TaskMethod};
+pub use observe::{
+    CrashRecord, LatencySummary, MetricEvent, MetricKind, QueueAttrs, RuntimeEvent, RuntimeSnapshot, SnapshotOptions,
+    SpanErrorKind, SpanEvent, SpanMode, SpanStatus, TaskSnapshot, TaskStatus, TelemetrySummary, Trace, TraceEnd,
+    TraceError, TraceEvent, WorkerSnapshot, WorkerState,
+};
 pub use parallel_limit::{
     ErrorPolicy, IsAbort, ParallelLimit, ParallelLimitError, ParallelLimitOptions, ParallelLimitSettled, Settled,
     parallel_limit, parallel_limit_settled,
 };
 pub use platform::{hardware_concurrency, is_worker_scope};
-pub use queue::{CallPhase, QueuePolicy};
+pub use queue::CallPhase;
 pub use reactive::{
     UseAbortStateReturn, UseTaskActionReturn, UseTaskResourceReturn, provide_task_runtime, provide_task_runtime_with,
     use_abort_state, use_runtime_snapshot, use_task_action, use_task_resource, use_task_runtime, use_task_snapshot,
     use_task_telemetry, use_worker_snapshot,
 };
 pub use runtime::{RuntimeOptions, TaskRuntime};
-pub use snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, TaskStatus, WorkerSnapshot, WorkerState};
-pub use spans::{SpanErrorKind, SpanEvent, SpanMode, SpanStatus};
 pub use task::{CallOptions, Task, TaskCall};
-pub use telemetry::{LatencySummary, TelemetrySummary};
-pub use trace::{Trace, TraceEnd, TraceError, TraceEvent};
 pub use transfer::Transfer;
 pub use transport::WORKER_BOOTSTRAP;
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
-pub use worker::{Registry, TaskContext, serve};
+pub use worker::{Registry, serve};
 
-/// Test support: run tasks on simulated in-process workers, without a browser.
 #[cfg(any(test, feature = "testing"))]
-pub mod testing {
-    pub use crate::platform::VirtualClock;
-    pub use crate::transport::sim::SimTransport;
-}
+pub mod testing;

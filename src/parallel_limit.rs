@@ -6,7 +6,7 @@
 //! - items are pulled lazily, one as each running call finishes;
 //! - [`ErrorPolicy::FailFast`] (default): the first error that is not skipped ends
 //!   the stream with that error and nothing new starts; calls still running are not
-//!   cancelled, their results are dropped. [`ErrorPolicy::Continue`]: errors are skipped;
+//!   canceled, their results are dropped. [`ErrorPolicy::Continue`]: errors are skipped;
 //! - `on_error` sees every error, skipped or not, before the policy applies;
 //! - with an abort `signal`, no new item starts once it fires (running ones still
 //!   complete and their results are still yielded);
@@ -38,7 +38,7 @@ pub enum ErrorPolicy {
     Continue,
 }
 
-/// Errors that say "this was cancelled", which a cancellable pipeline drops quietly.
+/// Errors that say "this was canceled", which a cancellable pipeline drops quietly.
 pub trait IsAbort {
     /// Whether this error is a cancellation.
     fn is_abort(&self) -> bool;

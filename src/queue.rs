@@ -24,38 +24,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-/// What a task does with a call that arrives when its pending buffer is full.
-///
-/// ```
-/// use leptos_atelier::{QueuePolicy, TaskConfig};
-///
-/// let config = TaskConfig::parallel("app_workers").max_queue_depth(8).queue_policy(QueuePolicy::DropOldest);
-/// assert_eq!(config.resolve().unwrap().queue_policy, QueuePolicy::DropOldest);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum QueuePolicy {
-    /// The caller waits, in arrival order, until there is room (backpressure).
-    #[default]
-    Block,
-    /// The new call fails at once with [`TaskError::QueueFull`](crate::TaskError::QueueFull).
-    Reject,
-    /// Like `Reject` (the newest call is the one dropped); kept distinct in errors and metrics.
-    DropLatest,
-    /// The oldest pending call fails with `QueueFull` and the new call takes its place.
-    DropOldest,
-}
-
-impl std::fmt::Display for QueuePolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            QueuePolicy::Block => "block",
-            QueuePolicy::Reject => "reject",
-            QueuePolicy::DropLatest => "drop-latest",
-            QueuePolicy::DropOldest => "drop-oldest",
-        })
-    }
-}
+use crate::config::{QueueLimits, QueuePolicy};
 
 /// Where a call was when something happened to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -111,14 +80,14 @@ pub(crate) struct DispatchQueue<T> {
 }
 
 impl<T> DispatchQueue<T> {
-    pub(crate) fn new(max_in_flight: usize, max_queue_depth: usize, policy: QueuePolicy) -> Self {
+    pub(crate) fn new(limits: QueueLimits) -> Self {
         Self {
             waiting: VecDeque::new(),
             pending: VecDeque::new(),
             in_flight: Vec::new(),
-            max_in_flight,
-            max_queue_depth,
-            policy,
+            max_in_flight: limits.max_in_flight,
+            max_queue_depth: limits.max_queue_depth,
+            policy: limits.policy,
         }
     }
 
@@ -243,7 +212,11 @@ mod tests {
     }
 
     fn block(max_in_flight: usize, depth: usize) -> DispatchQueue<&'static str> {
-        DispatchQueue::new(max_in_flight, depth, QueuePolicy::Block)
+        DispatchQueue::new(QueueLimits {
+            max_in_flight,
+            max_queue_depth: depth,
+            policy: QueuePolicy::Block,
+        })
     }
 
     /// Admits each call, dispatching the first, and returns what the queue handed back.
@@ -285,7 +258,11 @@ mod tests {
 
     #[test]
     fn a_newcomer_never_overtakes_a_waiting_call() {
-        let mut queue = DispatchQueue::new(1, 1, QueuePolicy::Block);
+        let mut queue = DispatchQueue::new(QueueLimits {
+            max_in_flight: 1,
+            max_queue_depth: 1,
+            policy: QueuePolicy::Block,
+        });
         assert!(fill(&mut queue, &[1, 2]).iter().all(|a| *a == Admission::Accepted));
         // 2 is pending; the pending buffer is full again.
         assert_eq!(queue.admit(3), Admission::Accepted);
@@ -298,7 +275,11 @@ mod tests {
 
     #[test]
     fn depth_zero_admits_straight_from_waiting_when_a_slot_frees() {
-        let mut queue = DispatchQueue::new(2, 0, QueuePolicy::Block);
+        let mut queue = DispatchQueue::new(QueueLimits {
+            max_in_flight: 2,
+            max_queue_depth: 0,
+            policy: QueuePolicy::Block,
+        });
         for call in ['x', 'y', 'z'] {
             assert_eq!(queue.admit(call), Admission::Accepted);
         }
@@ -315,7 +296,11 @@ mod tests {
 
     #[test]
     fn drains_keep_phase_order() {
-        let mut queue = DispatchQueue::new(2, 1, QueuePolicy::Block);
+        let mut queue = DispatchQueue::new(QueueLimits {
+            max_in_flight: 2,
+            max_queue_depth: 1,
+            policy: QueuePolicy::Block,
+        });
         for call in 0..5 {
             assert_eq!(queue.admit(call), Admission::Accepted);
         }
@@ -353,7 +338,11 @@ mod tests {
     #[test]
     fn reject_and_drop_latest_refuse_the_newcomer_when_pending_is_full() {
         for policy in [QueuePolicy::Reject, QueuePolicy::DropLatest] {
-            let mut queue = DispatchQueue::new(1, 1, policy);
+            let mut queue = DispatchQueue::new(QueueLimits {
+                max_in_flight: 1,
+                max_queue_depth: 1,
+                policy,
+            });
             let admissions = fill(&mut queue, &["in-flight", "pending", "overflow"]);
             assert_eq!(
                 admissions,
@@ -366,7 +355,11 @@ mod tests {
 
     #[test]
     fn drop_oldest_evicts_the_head_of_pending_and_keeps_the_newcomer() {
-        let mut queue = DispatchQueue::new(1, 2, QueuePolicy::DropOldest);
+        let mut queue = DispatchQueue::new(QueueLimits {
+            max_in_flight: 1,
+            max_queue_depth: 2,
+            policy: QueuePolicy::DropOldest,
+        });
         let admissions = fill(&mut queue, &["in-flight", "old", "older-than-new", "new"]);
         assert_eq!(admissions[3], Admission::Evicted("old"));
         queue.take_in_flight(|_| true);
@@ -380,7 +373,11 @@ mod tests {
     #[test]
     fn depth_zero_means_no_buffer_not_refuse_everything() {
         for policy in [QueuePolicy::Reject, QueuePolicy::DropLatest, QueuePolicy::DropOldest] {
-            let mut queue = DispatchQueue::new(1, 0, policy);
+            let mut queue = DispatchQueue::new(QueueLimits {
+                max_in_flight: 1,
+                max_queue_depth: 0,
+                policy,
+            });
             let admissions = fill(&mut queue, &["starts-at-once", "no-room"]);
             assert_eq!(
                 admissions,

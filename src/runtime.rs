@@ -1,20 +1,19 @@
 //! [`TaskRuntime`]: the registry of tasks, their transport, and the snapshot hub.
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use crate::abort::AbortTaskController;
+use crate::config::ConfigError;
 use crate::config::TaskConfig;
-use crate::error::ConfigError;
-use crate::events::{EventBus, RuntimeEvent};
 use crate::executor::Executor;
 use crate::listeners::Subscription;
+use crate::observe::{EventBus, RuntimeEvent};
+use crate::observe::{RuntimeSnapshot, SnapshotHub, SnapshotOptions};
+use crate::observe::{SpanMode, SpanSettings};
+use crate::observe::{Trace, TraceEnd, TraceError};
 use crate::platform::Platform;
-use crate::snapshot::{RuntimeSnapshot, SnapshotHub, SnapshotOptions};
-use crate::spans::{SpanMode, SpanSettings};
-use crate::task::Task;
-use crate::trace::{Trace, TraceEnd, TraceError};
+use crate::task::{Task, TaskRegistry};
 use crate::transport::Transport;
 
 /// How a [`TaskRuntime`] observes itself: whether it records spans and traces, and
@@ -179,28 +178,6 @@ struct Inner {
     tasks: Rc<TaskRegistry>,
 }
 
-/// A runtime's live tasks, by id: how [`TaskRuntime::task`] finds a task defined
-/// elsewhere. A task removes itself when disposed, so a disposed task's state (its
-/// queue, workers and histograms) is freed once the app drops its last handle.
-#[derive(Default)]
-pub(crate) struct TaskRegistry {
-    tasks: RefCell<HashMap<String, Task>>,
-}
-
-impl TaskRegistry {
-    /// Removes `task`, if it is the one registered under its id.
-    pub(crate) fn remove(&self, task: &Task) {
-        let removed = {
-            let mut tasks = self.tasks.borrow_mut();
-            let id = task.id();
-            let same = tasks.get(&id).is_some_and(|t| t.identity() == task.identity());
-            if same { tasks.remove(&id) } else { None }
-        };
-        // Dropped with the map released: the task's state may be freed here.
-        drop(removed);
-    }
-}
-
 impl Default for TaskRuntime {
     fn default() -> Self {
         Self::new()
@@ -278,7 +255,7 @@ impl TaskRuntime {
             self.inner.spans,
         );
         let task = Task::new(executor, self.inner.aborts.clone(), Rc::downgrade(&self.inner.tasks));
-        self.inner.tasks.tasks.borrow_mut().insert(task.id(), task.clone());
+        self.inner.tasks.insert(&task);
         Ok(task)
     }
 
@@ -295,7 +272,7 @@ impl TaskRuntime {
     /// assert!(runtime.task("hash").is_none());
     /// ```
     pub fn task(&self, task_id: &str) -> Option<Task> {
-        self.inner.tasks.tasks.borrow().get(task_id).cloned()
+        self.inner.tasks.get(task_id)
     }
 
     /// The runtime's keyed cancellation store, shared by all its tasks: aborting a key

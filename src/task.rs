@@ -1,5 +1,7 @@
 //! [`Task`]: the caller's handle to one defined task, and the future of a call.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -10,9 +12,8 @@ use crate::abort::{AbortSignal, AbortTaskController};
 use crate::error::{PayloadSide, TaskError};
 use crate::executor::{CallGuard, Executor, OnProgress, ReplyReceiver, Submission};
 use crate::method::TaskMethod;
-use crate::runtime::TaskRegistry;
-use crate::snapshot::TaskSnapshot;
-use crate::trace::Trace;
+use crate::observe::TaskSnapshot;
+use crate::observe::Trace;
 use crate::transfer;
 
 /// A defined task: a queue in front of its workers. Clones are handles to the same task.
@@ -65,7 +66,7 @@ impl CallOptions {
     }
 
     /// The call's key: sent to the worker (`TaskContext::key`), and, unless a
-    /// [`signal`](Self::signal) is given, the call is cancelled when this key is
+    /// [`signal`](Self::signal) is given, the call is canceled when this key is
     /// aborted in the runtime's [`AbortTaskController`]. An empty key means no key.
     pub fn key(mut self, key: impl Into<String>) -> Self {
         self.key = Some(key.into()).filter(|k: &String| !k.is_empty());
@@ -124,7 +125,7 @@ impl Task {
     ///
     /// Cancel safety: dropping the future before it resolves cancels the call. A call
     /// still waiting or pending leaves the queue at once (its place serves the next
-    /// call, its input is freed); a call in flight is cancelled in its worker, whose
+    /// call, its input is freed); a call in flight is canceled in its worker, whose
     /// handler sees its [`signal`](crate::TaskContext::signal) aborted, and its result
     /// is discarded. Telemetry counts it as canceled.
     ///
@@ -237,8 +238,8 @@ impl Task {
     }
 
     /// Outcome counts and run-time / queue-wait percentiles since the task was defined
-    /// (bounded memory; percentiles within 1 %, see [`TelemetrySummary`](crate::TelemetrySummary)).
-    pub fn telemetry(&self) -> crate::TelemetrySummary {
+    /// (bounded memory; percentiles within 1 %, see [`TelemetrySummary`](crate::observe::TelemetrySummary)).
+    pub fn telemetry(&self) -> crate::observe::TelemetrySummary {
         self.executor.telemetry()
     }
 
@@ -341,5 +342,37 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
                 message: e.to_string(),
             }),
         )
+    }
+}
+
+/// A runtime's live tasks, by id: how [`TaskRuntime::task`](crate::TaskRuntime::task) finds a task defined
+/// elsewhere. A task removes itself when disposed, so a disposed task's state (its
+/// queue, workers and histograms) is freed once the app drops its last handle.
+#[derive(Default)]
+pub(crate) struct TaskRegistry {
+    tasks: RefCell<HashMap<String, Task>>,
+}
+
+impl TaskRegistry {
+    /// Registers `task` under its id, in place of any task of that id.
+    pub(crate) fn insert(&self, task: &Task) {
+        self.tasks.borrow_mut().insert(task.id(), task.clone());
+    }
+
+    /// The live task registered under `task_id`.
+    pub(crate) fn get(&self, task_id: &str) -> Option<Task> {
+        self.tasks.borrow().get(task_id).cloned()
+    }
+
+    /// Removes `task`, if it is the one registered under its id.
+    pub(crate) fn remove(&self, task: &Task) {
+        let removed = {
+            let mut tasks = self.tasks.borrow_mut();
+            let id = task.id();
+            let same = tasks.get(&id).is_some_and(|t| t.identity() == task.identity());
+            if same { tasks.remove(&id) } else { None }
+        };
+        // Dropped with the map released: the task's state may be freed here.
+        drop(removed);
     }
 }

@@ -28,10 +28,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use wasm_bindgen::{JsCast, JsValue};
 
 #[cfg(doc)]
-use crate::TaskError;
+use crate::error::TaskError;
 
-/// The JS objects that travel beside a frame, in the order their [`Transfer`]s were encoded.
-pub(crate) type Attachments = Vec<JsValue>;
+use crate::protocol::Attachments;
 
 thread_local! {
     /// Objects of the payload being encoded.
@@ -199,7 +198,7 @@ mod web_blocks {
 
     use super::{INCOMING, OUTGOING};
     use crate::codec::{BlockSink, BlockSource, Error};
-    use crate::transport::wire;
+    use crate::protocol::wire;
 
     /// Puts blocks among the attachments of the payload being encoded.
     pub(super) struct Outgoing;

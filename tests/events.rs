@@ -79,7 +79,7 @@ fn one_successful_call_reports_its_whole_life_in_order() {
     assert_eq!(wait.kind, MetricKind::Histogram);
     let queue = wait.queue.expect("queue attributes");
     assert_eq!(
-        (queue.policy, queue.max_in_flight, queue.max_depth),
+        (queue.policy, queue.max_in_flight, queue.max_queue_depth),
         (QueuePolicy::Block, 1, 2)
     );
     assert_eq!(seen[8].ts_ms, 7.0);

@@ -129,7 +129,7 @@ mod hooks {
         POOL.with(|pool| pool.borrow_mut().run_until_stalled());
     }
 
-    /// Reports half-way progress, then doubles its input, unless cancelled first.
+    /// Reports half-way progress, then doubles its input, unless canceled first.
     struct Halve;
     impl TaskMethod for Halve {
         const NAME: &'static str = "halve";
@@ -147,7 +147,7 @@ mod hooks {
         }
     }
 
-    /// Waits until cancelled, and says which input it was.
+    /// Waits until canceled, and says which input it was.
     struct Wait;
     impl TaskMethod for Wait {
         const NAME: &'static str = "wait";

@@ -21,7 +21,7 @@ thread_local! {
     static CANCELLED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Waits until cancelled, and records that it heard it.
+/// Waits until canceled, and records that it heard it.
 struct Patient;
 impl TaskMethod for Patient {
     const NAME: &'static str = "patient";
@@ -61,7 +61,7 @@ fn setup(config: TaskConfig) -> (SimTransport, TaskRuntime, Task) {
     (sim, runtime, task)
 }
 
-fn cancelled() -> Vec<String> {
+fn canceled() -> Vec<String> {
     CANCELLED.with(|seen| seen.borrow().clone())
 }
 
@@ -100,7 +100,7 @@ fn dropped_calls_waiting_for_room_leave_at_once() {
 }
 
 #[test]
-fn a_dropped_call_in_flight_is_cancelled_in_its_worker() {
+fn a_dropped_call_in_flight_is_canceled_in_its_worker() {
     let (sim, _runtime, task) = setup(TaskConfig::singleton("w"));
     let call = task.call::<Patient>("dropped".into());
     let after = task.call::<Echo>("after".into());
@@ -108,7 +108,7 @@ fn a_dropped_call_in_flight_is_cancelled_in_its_worker() {
     assert_eq!(task.snapshot().in_flight, 1);
     drop(call);
     sim.run_until_idle();
-    assert_eq!(cancelled(), ["dropped"], "the handler heard the cancel");
+    assert_eq!(canceled(), ["dropped"], "the handler heard the cancel");
     assert_eq!(settled(after), Ok("after".into()), "and its slot served the next call");
 }
 
@@ -191,7 +191,7 @@ fn timers_of_any_length_are_set_and_wait() {
 fn keys_used_once_are_let_go_and_aborted_keys_stay_until_cleared() {
     let (sim, runtime, task) = setup(TaskConfig::parallel("w").pool_size(2).max_queue_depth(16));
     let aborts = runtime.abort_controller();
-    aborts.abort("cancelled-early");
+    aborts.abort("canceled-early");
     for batch in 0..100 {
         let calls: Vec<_> = (0..100)
             .map(|n| {
@@ -208,9 +208,9 @@ fn keys_used_once_are_let_go_and_aborted_keys_stay_until_cleared() {
     }
     assert_eq!(task.telemetry().succeeded, 10_000);
     assert_eq!(aborts.key_count(), 1, "only the aborted key is kept");
-    let late = task.call_with::<Echo>("late".into(), CallOptions::new().key("cancelled-early"));
+    let late = task.call_with::<Echo>("late".into(), CallOptions::new().key("canceled-early"));
     assert!(matches!(settled(late), Err(TaskError::Aborted { .. })));
-    aborts.clear("cancelled-early");
+    aborts.clear("canceled-early");
     assert_eq!(aborts.key_count(), 0);
 }
 

@@ -24,8 +24,8 @@ enum Behaviour {
     Fail,
     /// Never finishes: only a crash, a stop, dispose or the cancel grace frees its worker.
     Hang,
-    /// Runs until its call is cancelled, then stops.
-    UntilCancelled,
+    /// Runs until its call is canceled, then stops.
+    UntilCanceled,
 }
 
 struct Work;
@@ -38,7 +38,7 @@ impl TaskMethod for Work {
             Behaviour::Succeed => Ok(1),
             Behaviour::Fail => Err("scripted failure".into()),
             Behaviour::Hang => std::future::pending().await,
-            Behaviour::UntilCancelled => {
+            Behaviour::UntilCanceled => {
                 cx.aborted().await;
                 cx.throw_if_aborted().map(|()| 0)
             }
@@ -120,9 +120,10 @@ impl Sim {
             let transport = SimTransport::new(|| Registry::new().method::<Work>());
             let runtime = TaskRuntime::simulated(&transport);
             let config = random_config(rng, index);
-            let resolved = config.resolve().expect("valid config");
+            let task = runtime.define(config).expect("valid config");
+            let resolved = task.snapshot();
             sim.limits.push((resolved.max_in_flight, resolved.max_queue_depth));
-            sim.tasks.push(runtime.define(config).expect("valid config"));
+            sim.tasks.push(task);
             sim.runtimes.push(runtime);
             sim.sims.push(transport);
         }
@@ -138,7 +139,7 @@ impl Sim {
                     0..=12 => Behaviour::Succeed,
                     13..=15 => Behaviour::Fail,
                     16..=17 => Behaviour::Hang,
-                    _ => Behaviour::UntilCancelled,
+                    _ => Behaviour::UntilCanceled,
                 };
                 let mut options = CallOptions::new();
                 if rng.chance(50) {

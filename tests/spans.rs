@@ -1,4 +1,4 @@
-//! Spans and traces (Atelier §1.12.3–1.12.4, cases 5.4 and 5.7): one span per counted
+//! Spans and traces: one span per counted
 //! call with its status, error kind, attempts and queue time; sampling by id; traces
 //! that end once and carry their spans with them; `run_with_trace`.
 

@@ -140,6 +140,6 @@ fn a_timeout_is_not_an_abort_and_an_abort_is_not_a_timeout() {
     assert_eq!(
         sim.clock().pending_timers(),
         0,
-        "the aborted call's deadline was cancelled"
+        "the aborted call's deadline was canceled"
     );
 }

@@ -24,7 +24,7 @@ fn seen() -> Vec<String> {
     SEEN.with(|seen| seen.borrow().clone())
 }
 
-/// Reports half-way progress, then waits until cancelled and says so.
+/// Reports half-way progress, then waits until canceled and says so.
 struct Patient;
 impl TaskMethod for Patient {
     const NAME: &'static str = "patient";

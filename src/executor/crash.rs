@@ -9,53 +9,7 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-/// What happens to the calls a crashed worker held.
-///
-/// ```
-/// use leptos_atelier::{CrashPolicy, TaskConfig};
-///
-/// let config = TaskConfig::parallel("app_workers").crash_policy(CrashPolicy::RestartRequeueInFlight);
-/// assert_eq!(config.resolve().unwrap().crash_policy, CrashPolicy::RestartRequeueInFlight);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CrashPolicy {
-    /// Its calls fail with [`TaskError::WorkerCrashed`](crate::TaskError::WorkerCrashed);
-    /// the worker is restarted after a backoff; queued calls wait for it.
-    #[default]
-    RestartFailInFlight,
-    /// Its calls go back to the front of the queue and run again (on any healthy
-    /// worker); the worker is restarted after a backoff.
-    RestartRequeueInFlight,
-    /// The task halts: every queued and running call fails with the crash error, the
-    /// workers stop, and every later call fails at once with the same error until
-    /// `start_workers`.
-    FailTask,
-}
-
-impl std::fmt::Display for CrashPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            CrashPolicy::RestartFailInFlight => "restart-fail-in-flight",
-            CrashPolicy::RestartRequeueInFlight => "restart-requeue-in-flight",
-            CrashPolicy::FailTask => "fail-task",
-        })
-    }
-}
-
-/// The most recent crash of a task's worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CrashRecord {
-    /// When it happened, in milliseconds on the runtime's clock (the browser's
-    /// `performance.now()`, or the virtual clock in tests).
-    pub at_ms: f64,
-    /// The pool slot of the crashed worker.
-    pub worker_index: usize,
-    /// The panic message, or what the browser reported.
-    pub cause: String,
-}
+use crate::config::{CrashPolicy, CrashSettings};
 
 /// The first restart waits this long; each later one twice as long as the last.
 const FIRST_RESTART: Duration = Duration::from_millis(100);
@@ -71,12 +25,12 @@ pub(super) struct CrashTracker {
 
 impl CrashTracker {
     /// Counts a crash and says which policy applies to it.
-    pub(super) fn record(&mut self, configured: CrashPolicy, max_retries: u32) -> CrashPolicy {
+    pub(super) fn record(&mut self, settings: CrashSettings) -> CrashPolicy {
         self.crashes = self.crashes.saturating_add(1);
-        if self.crashes > max_retries {
+        if self.crashes > settings.max_retries {
             CrashPolicy::FailTask
         } else {
-            configured
+            settings.policy
         }
     }
 
@@ -111,13 +65,21 @@ mod tests {
     fn crashes_beyond_the_retries_escalate_to_fail_task() {
         let mut tracker = CrashTracker::default();
         let policies: Vec<_> = (0..4)
-            .map(|_| tracker.record(CrashPolicy::RestartRequeueInFlight, 3))
+            .map(|_| {
+                tracker.record(CrashSettings {
+                    policy: CrashPolicy::RestartRequeueInFlight,
+                    max_retries: 3,
+                })
+            })
             .collect();
         assert_eq!(policies[..3], [CrashPolicy::RestartRequeueInFlight; 3]);
         assert_eq!(policies[3], CrashPolicy::FailTask);
         let mut strict = CrashTracker::default();
         assert_eq!(
-            strict.record(CrashPolicy::RestartFailInFlight, 0),
+            strict.record(CrashSettings {
+                policy: CrashPolicy::RestartFailInFlight,
+                max_retries: 0
+            }),
             CrashPolicy::FailTask
         );
     }

@@ -7,14 +7,22 @@
 //! snapshot after each transition (when someone listens), always after releasing its
 //! own state.
 //!
+//! Laid out the way tokio lays out a scheduler's worker: `handle` is what a task
+//! holds ([`Executor`], [`CallGuard`]); `call` the call records; `state` the task's
+//! state with admission, dispatch and replies, its child modules adding lifecycle,
+//! cancellation and reporting with the state's fields kept private; `crash` the crash
+//! bookkeeping; `reply` the slot a caller's answer arrives in. Arrows point down:
+//! `handle` → `state` → `call`, `crash`, `reply`.
+//!
 //! It talks to workers only through [`Transport`](crate::transport::Transport); it never
 //! touches JS or the Leptos reactive graph.
 
+mod call;
 mod crash;
-mod lifecycle;
-mod pool;
+mod handle;
 mod reply;
+mod state;
 
-pub use crash::{CrashPolicy, CrashRecord};
-pub(crate) use pool::{CallGuard, Executor, OnProgress, Submission};
+pub(crate) use call::{OnProgress, Submission};
+pub(crate) use handle::{CallGuard, Executor};
 pub(crate) use reply::ReplyReceiver;

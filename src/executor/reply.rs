@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::pool::Output;
+use super::call::Output;
 use crate::error::TaskError;
 
 /// What a call settles with.

@@ -53,7 +53,7 @@ fn arm(slot: &Rc<RefCell<Option<Leg>>>, after: Duration, callback: Box<dyn FnOnc
     let next: Weak<RefCell<Option<Leg>>> = Rc::downgrade(slot);
     let fire = Closure::once(move || match rest {
         None => callback(),
-        // Dropped meanwhile (the timer was cancelled): nothing to arm.
+        // Dropped meanwhile (the timer was canceled): nothing to arm.
         Some(rest) => {
             if let Some(slot) = next.upgrade() {
                 let _ = arm(&slot, rest, callback);

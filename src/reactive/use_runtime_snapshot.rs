@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
+use crate::observe::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, WorkerSnapshot};
 use crate::reactive::hook_scope::{AfterHydration, keep_until_cleanup};
 use crate::reactive::use_task_runtime;
-use crate::snapshot::{RuntimeSnapshot, SnapshotOptions, TaskSnapshot, WorkerSnapshot};
 
 /// The provided runtime's snapshot, updated on every queue transition (pushed, not polled).
 ///

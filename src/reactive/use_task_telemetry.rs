@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::observe::SnapshotOptions;
+use crate::observe::TelemetrySummary;
 use crate::reactive::hook_scope::{AfterHydration, keep_until_cleanup};
 use crate::reactive::use_task_runtime;
-use crate::snapshot::SnapshotOptions;
-use crate::telemetry::TelemetrySummary;
 
 /// The telemetry of task `task_id`: succeeded / failed / canceled / rejected counts
 /// and count, mean and p50/p90/p95/p99 of run time and queue wait, updated after each

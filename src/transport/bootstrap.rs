@@ -12,16 +12,8 @@ use std::cell::OnceCell;
 
 use wasm_bindgen::prelude::*;
 
-/// Global property holding the frames that arrived before `serve` (an array of message data).
-pub(crate) const GLOBAL_EARLY: &str = "__leptosAtelierEarly";
-/// Global property holding the worker's pool index (set only in a runtime's worker).
-pub(crate) const GLOBAL_WORKER_INDEX: &str = "__leptosAtelierWorkerIndex";
-/// Global property: true if the page offers a shared-memory channel (see [`ring`](super::ring)).
-pub(crate) const GLOBAL_SHARED: &str = "__leptosAtelierShared";
-/// Global property `serve` sets, so the bootstrap can tell an entry that forgot it.
-pub(crate) const GLOBAL_SERVING: &str = "__leptosAtelierServing";
-
 use super::WORKER_BOOTSTRAP as SCRIPT;
+use crate::protocol::describe;
 
 #[wasm_bindgen]
 extern "C" {
@@ -63,12 +55,4 @@ pub(crate) fn script_url() -> Result<String, String> {
 /// the bootstrap reads back from `self.name` to start importing the glue at once.
 pub(crate) fn worker_name(glue_url: &str) -> String {
     format!("leptos_atelier|{glue_url}")
-}
-
-/// A readable text for a thrown JS value.
-pub(crate) fn describe(value: JsValue) -> String {
-    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
-        return String::from(error.to_string());
-    }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
 }

@@ -1,16 +1,17 @@
-//! Transports: how the executor starts workers, sends them frames and hears back.
+//! Transports, the page's side: how the executor starts workers, sends them frames
+//! and hears back.
 //!
 //! The executor sees a worker only through [`Transport::spawn`] and the returned
 //! [`WorkerLink`]; everything the worker says comes back as a [`WorkerEvent`] through
 //! the sink given at spawn time, always from the event loop, never from inside a
 //! `post` or `spawn` call. Two implementations:
 //!
-//! - `web` (wasm32): a module Web Worker running the app's own bundle, talking over
-//!   its own message channel, frames of one turn batched by an `outbox`, encoded as
-//!   `wire` says; in cross-origin-isolated pages small frames go through a shared
-//!   memory `ring` instead (its records laid out as `records` says);
-//! - `sim`: in-process workers that run a real [`Registry`](crate::Registry) on a
-//!   deterministic local executor, for native tests.
+//! - `web` (wasm32): a module Web Worker running the app's own bundle (started by
+//!   the `bootstrap` script), talking over its own message channel with the
+//!   [`protocol`](crate::protocol)'s outbox, wire format and shared-memory ring;
+//! - the simulated transport of [`testing`](crate::testing): in-process workers that
+//!   run a real [`Registry`](crate::Registry) on a deterministic local executor, for
+//!   native tests.
 //!
 //! Transports know frames as bytes; they do not decode envelopes or track calls.
 
@@ -20,21 +21,12 @@
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod bootstrap;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod outbox;
-#[cfg(any(target_arch = "wasm32", test))]
-pub(crate) mod records;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod ring;
-#[cfg(any(test, feature = "testing"))]
-pub mod sim;
-#[cfg(target_arch = "wasm32")]
 pub(crate) mod web;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod wire;
 
 use std::rc::Rc;
 
-use crate::transfer::Attachments;
+use crate::config::SpawnSpec;
+use crate::protocol::Attachments;
 
 /// The script every worker runs first (see [`TaskConfig::bootstrap_url`](crate::TaskConfig::bootstrap_url)).
 ///
@@ -62,12 +54,10 @@ pub const WORKER_BOOTSTRAP: &str = include_str!("bootstrap.js");
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) struct SpawnRequest<'a> {
     pub worker_index: usize,
-    pub worker_entry: &'a str,
-    pub glue_url: Option<&'a str>,
-    /// The bootstrap script's URL, instead of a `blob:` URL of [`WORKER_BOOTSTRAP`].
-    pub bootstrap_url: Option<&'a str>,
-    /// The transport reports `StartFailed` if the worker says nothing for this long.
-    pub start_timeout: std::time::Duration,
+    /// What to start: the entry, the glue and bootstrap URLs (the bootstrap defaults
+    /// to a `blob:` URL of [`WORKER_BOOTSTRAP`]), and the start timeout after which the
+    /// transport reports `StartFailed`.
+    pub spec: &'a SpawnSpec,
 }
 
 /// Something a worker did.

@@ -26,12 +26,13 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use super::bootstrap::{self, describe};
-use super::outbox::Outbox;
-use super::ring::{self, Direction, Idle, Listener, Ring};
+use super::bootstrap;
 use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
-use super::{records, wire};
 use crate::platform::Timeout;
+use crate::protocol::describe;
+use crate::protocol::outbox::Outbox;
+use crate::protocol::ring::{self, Direction, Idle, Listener, Ring};
+use crate::protocol::{records, wire};
 
 /// Spawns real Web Workers.
 #[derive(Debug)]
@@ -107,11 +108,15 @@ fn start(script: &str, glue: &str) -> Result<Worker, String> {
 
 impl Transport for WebTransport {
     fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
-        let script = match request.bootstrap_url {
+        let script = match request.spec.bootstrap_url.as_deref() {
             Some(url) => url.to_owned(),
             None => bootstrap::script_url()?,
         };
-        let glue = request.glue_url.map_or_else(bootstrap::glue_url, str::to_owned);
+        let glue = request
+            .spec
+            .glue_url
+            .as_deref()
+            .map_or_else(bootstrap::glue_url, str::to_owned);
         let worker = match self.take_spare(&script, &glue) {
             Some(spare) => spare,
             None => start(&script, &glue)?,
@@ -121,10 +126,10 @@ impl Transport for WebTransport {
         // failure) proves it started; until then this timer runs.
         let start_timer: Rc<RefCell<Option<Timeout>>> = Rc::default();
         let sink = events.clone();
-        let timeout = request.start_timeout;
+        let timeout = request.spec.start_timeout;
         // A page whose Content Security Policy refuses `blob:` workers gets no error
         // event in every browser, only silence: say where to look.
-        let hint = if request.bootstrap_url.is_none() {
+        let hint = if request.spec.bootstrap_url.as_deref().is_none() {
             " (if the page's Content Security Policy refuses blob: workers, use TaskConfig::bootstrap_url)"
         } else {
             ""
@@ -202,7 +207,7 @@ impl Transport for WebTransport {
         let fields: [(&str, JsValue); 5] = [
             ("url", glue.as_str().into()),
             ("module", wasm_bindgen::module()),
-            ("entry", request.worker_entry.into()),
+            ("entry", request.spec.worker_entry.as_str().into()),
             ("index", (request.worker_index as f64).into()),
             ("shared", link.channel.offered.into()),
         ];

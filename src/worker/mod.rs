@@ -5,14 +5,13 @@
 //! builds a [`Registry`] of [`TaskMethod`](crate::TaskMethod)s and hands it to
 //! [`serve()`], which answers the runtime's frames on the worker's own message channel.
 //!
-//! This module owns the registry, the per-call [`TaskContext`] and the serving loop.
+//! This module owns the registry, the per-call session and the serving loop (the
+//! [`TaskContext`](crate::TaskContext) handlers get lives with the method trait).
 //! It must not depend on the main-thread scheduler (queue, executor, runtime).
 
-mod context;
 mod registry;
 mod serve;
 pub(crate) mod session;
 
-pub use context::TaskContext;
 pub use registry::Registry;
 pub use serve::serve;

@@ -6,9 +6,10 @@ use std::rc::Rc;
 
 use crate::codec::{self, CallId, FromWorker, RemoteError};
 use crate::error::PayloadSide;
+use crate::method::TaskContext;
 use crate::method::TaskMethod;
-use crate::transfer::{self, Attachments};
-use crate::worker::TaskContext;
+use crate::protocol::Attachments;
+use crate::transfer;
 use wasm_bindgen::JsValue;
 
 /// Takes a call's reply frame (and the objects to transfer with it) when the call
@@ -98,6 +99,7 @@ impl Registry {
     }
 
     /// Why this registry cannot serve, if it cannot: a method name registered twice.
+    #[cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
     pub(crate) fn defect(&self) -> Option<String> {
         let name = self.duplicates.first()?;
         Some(format!(

@@ -52,10 +52,9 @@ mod browser {
     use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
     use crate::codec::{self, FromWorker, RemoteError};
-    use crate::transport::bootstrap::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_SHARED, GLOBAL_WORKER_INDEX};
-    use crate::transport::outbox::Outbox;
-    use crate::transport::ring::{self, Direction, Idle, Listener, Ring};
-    use crate::transport::{records, wire};
+    use crate::protocol::outbox::Outbox;
+    use crate::protocol::ring::{self, Direction, Idle, Listener, Ring};
+    use crate::protocol::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_SHARED, GLOBAL_WORKER_INDEX, records, wire};
     use crate::worker::Registry;
     use crate::worker::session::{Post, Session, Work};
 

@@ -12,9 +12,9 @@ use std::rc::{Rc, Weak};
 
 use crate::abort::AbortController;
 use crate::codec::{self, CallId, ToWorker};
-use crate::transfer::Attachments;
+use crate::method::TaskContext;
+use crate::worker::Registry;
 use crate::worker::registry::Done;
-use crate::worker::{Registry, TaskContext};
 use wasm_bindgen::JsValue;
 
 /// How many cancels of calls not (yet) seen a worker remembers.
@@ -23,8 +23,7 @@ const TOMBSTONES: usize = 256;
 /// Work to run on the worker's event loop: one call, ending with its reply posted.
 pub(crate) use crate::worker::registry::Work;
 
-/// Sends a frame, and the objects to transfer with it, to the runtime.
-pub(crate) type Post = Rc<dyn Fn(Vec<u8>, Attachments)>;
+pub(crate) use crate::method::Post;
 
 /// The serving state of one worker.
 pub(crate) struct Session {
@@ -137,7 +136,7 @@ mod tests {
     use crate::codec::FromWorker;
     use crate::{HandlerError, TaskMethod};
 
-    /// Waits for its call to be cancelled, reporting progress first.
+    /// Waits for its call to be canceled, reporting progress first.
     struct Patient;
     impl TaskMethod for Patient {
         const NAME: &'static str = "patient";

@@ -1,15 +1,20 @@
 //! The typed contract between a caller and a worker: one type per method.
 //!
-//! This module owns the [`TaskMethod`] trait only. How a call travels (codec,
-//! transport) and how it is scheduled (queue, executor) live elsewhere.
+//! This module owns the [`TaskMethod`] trait and the [`TaskContext`] a handler runs
+//! with: what both sides agree a method is. How a call travels (codec, protocol,
+//! transport) and how it is scheduled or served (executor, worker) live elsewhere.
 
 use std::future::Future;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod context;
+
+pub(crate) use context::Post;
+pub use context::TaskContext;
+
 use crate::error::HandlerError;
-use crate::worker::TaskContext;
 
 /// A method a task's workers serve, checked at compile time on both sides.
 ///

@@ -1,27 +1,45 @@
 //! Worker lifecycle: crashes and their policy, restarts after backoff, halting,
 //! `start_workers` / `stop_workers`, eager start and the idle stop.
 //!
-//! Every function here runs inside a state transition (see `pool::transition`) and
+//! Every function here runs inside a state transition (see [`transition`]) and
 //! returns the calls it settled; none of them talks to a caller directly.
 
 use std::cell::RefCell;
 use std::rc::Weak;
 
-use super::crash::{CrashPolicy, CrashRecord};
-use super::pool::{Call, Scope, Settled, State, transition};
+use super::super::call::{Call, Settled};
+use super::{Scope, State, transition};
+use crate::config::CrashPolicy;
 use crate::config::InitMode;
 use crate::error::TaskError;
-use crate::events::MetricKind;
-use crate::snapshot::WorkerState;
+use crate::observe::CrashRecord;
+use crate::observe::MetricKind;
+use crate::observe::WorkerState;
 
 impl State {
+    /// Rejects every call with [`TaskError::Disposed`], stops the workers and refuses
+    /// whatever comes after.
+    pub(in crate::executor) fn dispose(&mut self) -> Settled {
+        if self.disposed {
+            return Settled::default();
+        }
+        self.disposed = true;
+        self.idle_timer = None;
+        self.crashes.reset();
+        self.terminate_all();
+        let error = TaskError::disposed(&self.task_id);
+        self.queue
+            .drain_all()
+            .into_iter()
+            .filter_map(|call| call.settle(Err(error.clone())))
+            .collect()
+    }
+
     /// A worker died (crash, failed start, broken protocol): stop it, apply the crash
     /// policy to the calls it held, and restart it after a backoff or halt the task.
     pub(super) fn on_crash(&mut self, index: usize, error: TaskError, cause: String) -> Settled {
         self.stop_crashed(index, cause);
-        let policy = self
-            .crashes
-            .record(self.config.crash_policy, self.config.crash_max_retries);
+        let policy = self.crashes.record(self.config.crash);
         let held = self.queue.drain_in_flight(|call| call.worker == index);
         let mut settled = Settled::default();
         match policy {
@@ -47,7 +65,7 @@ impl State {
         settled
     }
 
-    /// A worker kept running a cancelled call past its `cancel_grace`: terminate it, to
+    /// A worker kept running a canceled call past its `cancel_grace`: terminate it, to
     /// free its slot. Its other calls are requeued under
     /// [`CrashPolicy::RestartRequeueInFlight`] and fail with `error` otherwise. The
     /// worker is not broken, only busy with work nobody wants, so this does not count
@@ -57,7 +75,7 @@ impl State {
         self.stop_crashed(index, cause);
         let held = self.queue.drain_in_flight(|call| call.worker == index);
         let mut settled = Settled::default();
-        if self.config.crash_policy == CrashPolicy::RestartRequeueInFlight {
+        if self.config.crash.policy == CrashPolicy::RestartRequeueInFlight {
             let (requeued, lost) = self.requeue(held);
             settled.extend(lost);
             if requeued > 0 {
@@ -67,7 +85,7 @@ impl State {
             settled.extend(held.into_iter().filter_map(|call| call.settle(Err(error.clone()))));
         }
         let live = !(self.disposed || self.paused || self.halted.is_some());
-        if live && self.config.init == InitMode::Eager && self.ensure_worker(index).is_err() {
+        if live && self.config.lifecycle.init == InitMode::Eager && self.ensure_worker(index).is_err() {
             self.slots[index].state = WorkerState::Crashed;
         }
         settled.extend(self.pump());
@@ -153,7 +171,7 @@ impl State {
     }
 
     /// Spawns every slot that has no worker (eager start).
-    pub(super) fn spawn_all(&mut self) -> Settled {
+    pub(in crate::executor) fn spawn_all(&mut self) -> Settled {
         for index in 0..self.slots.len() {
             if self.slots[index].link.is_none() && self.ensure_worker(index).is_err() {
                 self.slots[index].state = WorkerState::Crashed;
@@ -186,7 +204,7 @@ impl State {
         }
     }
 
-    pub(super) fn stop_workers(&mut self) -> Settled {
+    pub(in crate::executor) fn stop_workers(&mut self) -> Settled {
         if self.disposed {
             return Settled::default();
         }
@@ -201,7 +219,7 @@ impl State {
         lost
     }
 
-    pub(super) fn start_workers(&mut self) -> Settled {
+    pub(in crate::executor) fn start_workers(&mut self) -> Settled {
         if self.disposed {
             return Settled::default();
         }
@@ -210,18 +228,19 @@ impl State {
             self.clear_crash_flags();
         }
         self.paused = false;
-        if self.config.init == crate::config::InitMode::Eager {
+        if self.config.lifecycle.init == crate::config::InitMode::Eager {
             self.spawn_all();
         }
         self.pump()
     }
 
     /// Arms the idle timer when the task goes idle, and disarms it when it gets busy.
+    #[inline]
     pub(super) fn track_idle(&mut self) {
         let counts = self.queue.counts();
         let idle = counts.waiting == 0 && counts.pending == 0 && counts.in_flight == 0;
         if idle && !self.was_idle && !self.paused && !self.disposed {
-            if let Some(after) = self.config.idle_timeout {
+            if let Some(after) = self.config.lifecycle.idle_timeout {
                 let executor = self.me.clone();
                 self.idle_timer = Some(self.platform.set_timer(after, move || idle_stop_later(&executor)));
             }

@@ -4,7 +4,7 @@
 //! the deterministic sampler, and the [`SpanEvent`] a call produces. The executor
 //! fills the span's fields as the call moves; it decides nothing here. Spans are
 //! delivered as [`RuntimeEvent::Span`](crate::RuntimeEvent::Span), after the call's
-//! `task.duration_ms` metric (Atelier §1.12.3), and in the browser they are also
+//! `task.duration_ms` metric, and in the browser they are also
 //! recorded with `performance.measure("atelier:span", …)` so that they appear in the
 //! DevTools performance panel.
 //!
@@ -15,8 +15,8 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::config::TaskKind;
-use crate::error::TaskError;
+use super::event::{SpanEvent, SpanStatus};
+use crate::platform::{MeasureValue, Platform};
 
 /// Whether a runtime records spans and traces.
 ///
@@ -51,93 +51,38 @@ impl SpanMode {
     }
 }
 
-/// How a span or a trace ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SpanStatus {
-    /// The work succeeded.
-    Ok,
-    /// The work failed (see [`SpanErrorKind`]).
-    Error,
-    /// The work was aborted or timed out.
-    Canceled,
-}
-
-/// What kind of failure ended a span or trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SpanErrorKind {
-    /// Aborted or timed out.
-    Abort,
-    /// Shed by the queue policy.
-    Queue,
-    /// The worker crashed, failed to start, or broke the protocol.
-    Crash,
-    /// The handler failed, or the payload could not be encoded or decoded.
-    Exception,
-}
-
-impl SpanErrorKind {
-    /// The kind of a call's error (`None` for [`TaskError::Disposed`], which ends no span).
-    pub fn of(error: &TaskError) -> Option<Self> {
-        Some(match error {
-            TaskError::Disposed { .. } => return None,
-            TaskError::Aborted { .. } | TaskError::Timeout { .. } => SpanErrorKind::Abort,
-            TaskError::QueueFull { .. } => SpanErrorKind::Queue,
-            TaskError::WorkerStart { .. }
-            | TaskError::WorkerCrashed { .. }
-            | TaskError::Protocol { .. }
-            | TaskError::TransferLost { .. } => SpanErrorKind::Crash,
-            _ => SpanErrorKind::Exception,
-        })
-    }
-
-    /// The status a span or trace ending with this kind of error has.
-    pub fn status(self) -> SpanStatus {
-        match self {
-            SpanErrorKind::Abort => SpanStatus::Canceled,
-            _ => SpanStatus::Error,
+impl SpanEvent {
+    /// Puts the span on the browser's performance timeline as an `atelier:span`
+    /// measure from `start` to `end` (clock ms), when the platform has one.
+    pub(crate) fn measure(&self, platform: &Platform, start: f64, end: f64) {
+        if !platform.measures() {
+            return;
         }
+        let status = match self.status {
+            SpanStatus::Ok => "ok",
+            SpanStatus::Error => "error",
+            SpanStatus::Canceled => "canceled",
+        };
+        let mut detail = vec![
+            ("spanId", MeasureValue::Text(&self.span_id)),
+            ("taskId", MeasureValue::Text(&self.task_id)),
+            ("method", MeasureValue::Text(self.method)),
+            ("callId", MeasureValue::Number(self.call_id as f64)),
+            ("attemptCount", MeasureValue::Number(f64::from(self.attempt_count))),
+            ("queueWaitMs", MeasureValue::Number(self.queue_wait_ms)),
+            ("status", MeasureValue::Text(status)),
+        ];
+        if let Some(index) = self.worker_index {
+            detail.push(("workerIndex", MeasureValue::Number(index as f64)));
+        }
+        if let Some(trace) = &self.trace_id {
+            detail.push(("traceId", MeasureValue::Text(trace)));
+        }
+        if let Some(error) = &self.error {
+            detail.push(("error", MeasureValue::Text(error)));
+        }
+        platform.measure("atelier:span", start, end, &detail);
     }
-}
-
-/// The span of one call, reported once when the call ends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SpanEvent {
-    /// When the span ended, in milliseconds on the runtime's clock.
-    pub ts_ms: f64,
-    /// `"{task_id}/{call_id}"`: unique within the runtime, and what sampling hashes.
-    pub span_id: String,
-    /// The trace the call was attached to ([`CallOptions::trace`](crate::CallOptions::trace)).
-    pub trace_id: Option<String>,
-    /// That trace's name.
-    pub trace_name: Option<String>,
-    /// The call's id within its task.
-    pub call_id: u64,
-    /// The task's id.
-    pub task_id: String,
-    /// The task's name, if it has one.
-    pub task_name: Option<String>,
-    /// Parallel or singleton.
-    pub task_type: TaskKind,
-    /// The method called.
-    pub method: &'static str,
-    /// The worker of the latest attempt, if the call was ever sent.
-    pub worker_index: Option<usize>,
-    /// Time spent queued over all attempts (for a call never sent: its whole duration).
-    pub queue_wait_ms: f64,
-    /// Time the latest attempt spent queued.
-    pub queue_wait_last_ms: f64,
-    /// Attempts sent to a worker (more than 1 after a requeue).
-    pub attempt_count: u32,
-    /// From the call to its answer.
-    pub duration_ms: f64,
-    /// How it ended.
-    pub status: SpanStatus,
-    /// What kind of failure, unless it succeeded.
-    pub error_kind: Option<SpanErrorKind>,
-    /// The error's message, unless it succeeded.
-    pub error: Option<String>,
 }
 
 /// A runtime's resolved span settings, copied into each task.

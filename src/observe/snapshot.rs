@@ -14,8 +14,20 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::TaskKind;
+use crate::config::{CrashPolicy, InitMode, QueuePolicy, TaskKind};
 use crate::listeners::{Listeners, Subscription};
+
+/// The most recent crash of a task's worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrashRecord {
+    /// When it happened, in milliseconds on the runtime's clock (the browser's
+    /// `performance.now()`, or the virtual clock in tests).
+    pub at_ms: f64,
+    /// The pool slot of the crashed worker.
+    pub worker_index: usize,
+    /// The panic message, or what the browser reported.
+    pub cause: String,
+}
 
 /// Everything the runtime knows, in task definition order.
 ///
@@ -49,7 +61,8 @@ pub struct TaskSnapshot {
     /// The task's label, if it has one.
     pub task_name: Option<String>,
     /// Parallel pool or singleton.
-    pub kind: TaskKind,
+    #[serde(rename = "kind")]
+    pub task_kind: TaskKind,
     /// Calls currently handed to workers.
     pub in_flight: usize,
     /// Accepted calls waiting for an in-flight slot.
@@ -61,7 +74,7 @@ pub struct TaskSnapshot {
     /// The pending limit.
     pub max_queue_depth: usize,
     /// What happens to calls beyond the pending limit.
-    pub queue_policy: crate::QueuePolicy,
+    pub queue_policy: QueuePolicy,
     /// Attempts sent to a worker so far.
     pub total_dispatched: u64,
     /// Worker slots that hold a live worker.
@@ -71,11 +84,11 @@ pub struct TaskSnapshot {
     /// Idle, active, paused by `stop_workers`, or halted by a crash.
     pub status: TaskStatus,
     /// When the workers start.
-    pub init: crate::InitMode,
+    pub init: InitMode,
     /// What happens to a crashed worker's calls.
-    pub crash_policy: crate::CrashPolicy,
+    pub crash_policy: CrashPolicy,
     /// The most recent crash, kept after recovery.
-    pub last_crash: Option<crate::CrashRecord>,
+    pub last_crash: Option<CrashRecord>,
     /// One entry per pool slot.
     pub workers: Vec<WorkerSnapshot>,
 }

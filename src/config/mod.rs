@@ -1,26 +1,19 @@
 //! Task definitions: what a task is, before the runtime resolves its defaults.
 //!
 //! This module owns [`TaskConfig`], its builder setters, its defaults and its
-//! validation. It does not spawn or schedule anything.
+//! validation, the policy enums it is made of (`policy`), the errors that refuse it
+//! (`error`) and the crate-private resolved form (`resolved`), grouped by who consumes
+//! each part. It does not spawn or schedule anything.
+
+mod error;
+mod policy;
+mod resolved;
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::error::ConfigError;
-use crate::executor::CrashPolicy;
-use crate::queue::QueuePolicy;
-
-/// How a task runs its calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum TaskKind {
-    /// A pool of `pool_size` workers; calls go to the least busy one.
-    #[default]
-    Parallel,
-    /// Exactly one worker.
-    Singleton,
-}
+pub use error::ConfigError;
+pub use policy::{CrashPolicy, InitMode, QueuePolicy, TaskKind};
+pub(crate) use resolved::{CrashSettings, Lifecycle, QueueLimits, ResolvedConfig, SpawnSpec};
 
 /// The definition of a task, handed to [`TaskRuntime::define`](crate::TaskRuntime::define).
 ///
@@ -33,13 +26,14 @@ pub enum TaskKind {
 /// [`QueuePolicy::Block`]: calls beyond in-flight + depth wait, in order, for room.
 ///
 /// ```
-/// use leptos_atelier::TaskConfig;
+/// use leptos_atelier::{TaskConfig, TaskRuntime};
 ///
 /// let config = TaskConfig::parallel("app_workers")
 ///     .task_id("hash")
 ///     .name("Hashing")
 ///     .pool_size(2);
-/// assert_eq!(config.resolve().unwrap().max_in_flight, 2);
+/// let task = TaskRuntime::new().define(config).unwrap();
+/// assert_eq!(task.snapshot().max_in_flight, 2);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskConfig {
@@ -65,7 +59,7 @@ pub struct TaskConfig {
 /// How long a new worker may take to answer the ready handshake, by default.
 pub const DEFAULT_START_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a worker may go on running a call after it was cancelled, by default,
+/// How long a worker may go on running a call after it was canceled, by default,
 /// before it is taken as hung and replaced (see [`TaskConfig::cancel_grace`]).
 ///
 /// Five seconds: a handler that listens for its cancel (awaiting, or calling
@@ -199,17 +193,18 @@ impl TaskConfig {
     /// a fresh worker. A hung worker is not a crashed one: it does not count toward
     /// [`crash_max_retries`](Self::crash_max_retries), waits out no backoff and never
     /// halts the task. Zero terminates the worker as soon as one of its calls is
-    /// cancelled.
+    /// canceled.
     ///
     /// ```
     /// use std::time::Duration;
-    /// use leptos_atelier::TaskConfig;
+    /// use leptos_atelier::{TaskConfig, TaskRuntime};
     ///
-    /// let quick = TaskConfig::parallel("app_workers").cancel_grace(Duration::from_millis(500));
-    /// assert_eq!(quick.resolve().unwrap().cancel_grace, Some(Duration::from_millis(500)));
-    /// // A handler that must never be interrupted, cancelled or not:
-    /// let patient = TaskConfig::parallel("app_workers").cancel_grace(None);
-    /// assert_eq!(patient.resolve().unwrap().cancel_grace, None);
+    /// let runtime = TaskRuntime::new();
+    /// let quick = TaskConfig::parallel("app_workers").task_id("quick").cancel_grace(Duration::from_millis(500));
+    /// runtime.define(quick).unwrap();
+    /// // A handler that must never be interrupted, canceled or not:
+    /// let patient = TaskConfig::parallel("app_workers").task_id("patient").cancel_grace(None);
+    /// runtime.define(patient).unwrap();
     /// ```
     pub fn cancel_grace(mut self, grace: impl Into<Option<Duration>>) -> Self {
         self.cancel_grace = grace.into();
@@ -222,10 +217,12 @@ impl TaskConfig {
     /// axum route). An empty URL is refused ([`ConfigError::EmptyBootstrapUrl`]).
     ///
     /// ```
-    /// use leptos_atelier::TaskConfig;
+    /// use leptos_atelier::{ConfigError, TaskConfig, TaskRuntime};
     ///
-    /// let config = TaskConfig::parallel("app_workers").bootstrap_url("/atelier-bootstrap.js");
-    /// assert_eq!(config.resolve().unwrap().bootstrap_url.as_deref(), Some("/atelier-bootstrap.js"));
+    /// let runtime = TaskRuntime::new();
+    /// runtime.define(TaskConfig::parallel("app_workers").bootstrap_url("/atelier-bootstrap.js")).unwrap();
+    /// let empty = TaskConfig::parallel("app_workers").task_id("other").bootstrap_url(" ");
+    /// assert_eq!(runtime.define(empty).unwrap_err(), ConfigError::EmptyBootstrapUrl);
     /// ```
     pub fn bootstrap_url(mut self, url: impl Into<String>) -> Self {
         self.bootstrap_url = Some(url.into());
@@ -248,8 +245,11 @@ impl TaskConfig {
         self
     }
 
-    /// Applies the defaults and checks the result.
-    pub fn resolve(&self) -> Result<ResolvedConfig, ConfigError> {
+    /// Applies the defaults and checks the result ([`TaskRuntime::define`] does this;
+    /// a task's snapshot shows what its limits resolved to).
+    ///
+    /// [`TaskRuntime::define`]: crate::TaskRuntime::define
+    pub(crate) fn resolve(&self) -> Result<ResolvedConfig, ConfigError> {
         if self.worker_entry.trim().is_empty() {
             return Err(ConfigError::EmptyWorkerEntry);
         }
@@ -288,75 +288,32 @@ impl TaskConfig {
         });
         Ok(ResolvedConfig {
             kind: self.kind,
-            worker_entry: self.worker_entry.clone(),
             task_id: self.task_id.clone(),
             name: self.name.clone(),
             pool_size,
-            max_in_flight,
-            max_queue_depth,
-            queue_policy: self.queue_policy,
             timeout: self.timeout,
-            crash_policy: self.crash_policy,
-            crash_max_retries: self.crash_max_retries,
-            init: self.init,
-            idle_timeout: self.idle_timeout,
-            cancel_grace: self.cancel_grace,
-            bootstrap_url: self.bootstrap_url.clone(),
-            glue_url: self.glue_url.clone(),
-            start_timeout: self.start_timeout,
+            queue: QueueLimits {
+                max_in_flight,
+                max_queue_depth,
+                policy: self.queue_policy,
+            },
+            spawn: SpawnSpec {
+                worker_entry: self.worker_entry.clone(),
+                glue_url: self.glue_url.clone(),
+                bootstrap_url: self.bootstrap_url.clone(),
+                start_timeout: self.start_timeout,
+            },
+            crash: CrashSettings {
+                policy: self.crash_policy,
+                max_retries: self.crash_max_retries,
+            },
+            lifecycle: Lifecycle {
+                init: self.init,
+                idle_timeout: self.idle_timeout,
+                cancel_grace: self.cancel_grace,
+            },
         })
     }
-}
-
-/// When a task starts its workers.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InitMode {
-    /// A worker starts when a call first needs it.
-    #[default]
-    Lazy,
-    /// All workers start when the task is defined (and again on `start_workers`).
-    Eager,
-}
-
-/// A [`TaskConfig`] with its defaults applied and checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ResolvedConfig {
-    /// Parallel pool or singleton.
-    pub kind: TaskKind,
-    /// The exported function each worker calls to serve.
-    pub worker_entry: String,
-    /// The id asked for, if any (the runtime numbers the others).
-    pub task_id: Option<String>,
-    /// The human label.
-    pub name: Option<String>,
-    /// Number of workers.
-    pub pool_size: usize,
-    /// Calls running at once.
-    pub max_in_flight: usize,
-    /// Accepted calls waiting for a slot.
-    pub max_queue_depth: usize,
-    /// What to do with calls beyond `max_queue_depth`.
-    pub queue_policy: QueuePolicy,
-    /// The per-call deadline, if any.
-    pub timeout: Option<Duration>,
-    /// What happens to a crashed worker's calls.
-    pub crash_policy: CrashPolicy,
-    /// Consecutive crashes tolerated before halting.
-    pub crash_max_retries: u32,
-    /// When workers start.
-    pub init: InitMode,
-    /// Stop idle workers after this long, if set.
-    pub idle_timeout: Option<Duration>,
-    /// Terminate a worker that runs a cancelled call longer than this, if set.
-    pub cancel_grace: Option<Duration>,
-    /// The bootstrap script URL, if not a `blob:` one.
-    pub bootstrap_url: Option<String>,
-    /// The glue URL override.
-    pub glue_url: Option<String>,
-    /// How long a new worker may take to become ready.
-    pub start_timeout: Duration,
 }
 
 #[cfg(test)]
@@ -366,14 +323,18 @@ mod tests {
     #[test]
     fn defaults_follow_atelier() {
         let parallel = TaskConfig::parallel("w").pool_size(3).resolve().unwrap();
-        assert_eq!((parallel.max_in_flight, parallel.max_queue_depth), (3, 6));
+        assert_eq!((parallel.queue.max_in_flight, parallel.queue.max_queue_depth), (3, 6));
         let singleton = TaskConfig::singleton("w").pool_size(8).resolve().unwrap();
         assert_eq!(
-            (singleton.pool_size, singleton.max_in_flight, singleton.max_queue_depth),
+            (
+                singleton.pool_size,
+                singleton.queue.max_in_flight,
+                singleton.queue.max_queue_depth
+            ),
             (1, 1, 2)
         );
         let custom = TaskConfig::singleton("w").max_in_flight(4).resolve().unwrap();
-        assert_eq!(custom.max_queue_depth, 2, "a singleton's depth stays 2");
+        assert_eq!(custom.queue.max_queue_depth, 2, "a singleton's depth stays 2");
     }
 
     #[test]

@@ -12,32 +12,11 @@ use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 
-use serde::Serialize;
-
+use super::bus::EventBus;
+use super::event::{RuntimeEvent, SpanErrorKind, SpanStatus, TraceEvent};
 use crate::error::TaskError;
-use crate::events::{EventBus, RuntimeEvent};
 use crate::parallel_limit::ParallelLimitError;
 use crate::platform::{MeasureValue, Platform};
-use crate::spans::{SpanErrorKind, SpanStatus};
-
-/// A trace's report, delivered as [`RuntimeEvent::Trace`] when it ends.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TraceEvent {
-    /// When the trace ended, in milliseconds on the runtime's clock.
-    pub ts_ms: f64,
-    /// The trace's id.
-    pub trace_id: String,
-    /// The trace's name, if it has one.
-    pub trace_name: Option<String>,
-    /// From creation to end.
-    pub duration_ms: f64,
-    /// How it ended.
-    pub status: SpanStatus,
-    /// What kind of failure, if it ended with an error.
-    pub error_kind: Option<SpanErrorKind>,
-    /// The error's message, if it ended with an error.
-    pub error: Option<String>,
-}
 
 /// An error that can end a trace: its message, and what kind of failure it is.
 /// An error of kind [`SpanErrorKind::Abort`] ends the trace as canceled.
@@ -93,7 +72,7 @@ impl TraceEnd {
         }
     }
 
-    /// The work was cancelled, with no error to report.
+    /// The work was canceled, with no error to report.
     pub fn canceled() -> Self {
         Self {
             status: SpanStatus::Canceled,

@@ -254,7 +254,7 @@ impl Inner {
         // the browser throw anyway, the other side will never see these frames.
         match (self.post)(&message, &Array::new()) {
             Ok(()) => self.count_posted(),
-            Err(e) => self.failed(&super::bootstrap::describe(e)),
+            Err(e) => self.failed(&super::describe(e)),
         }
     }
 

@@ -39,9 +39,9 @@ use futures_executor::LocalPool;
 use futures_util::FutureExt;
 use futures_util::task::LocalSpawnExt;
 
-use super::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use crate::codec::{self, FromWorker};
 use crate::platform::VirtualClock;
+use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 use crate::worker::Registry;
 use crate::worker::session::{Post, Session};
 

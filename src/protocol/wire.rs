@@ -20,8 +20,8 @@ use js_sys::{Array, JsString, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::bootstrap::describe;
-use crate::transfer::Attachments;
+use super::describe;
+use crate::protocol::Attachments;
 
 // Strings are built and read in one call each: `String.fromCharCode(...view)` (what
 // `JsString::from_char_code` does) is 5-7x slower than `apply` in V8, and reading a

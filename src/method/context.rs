@@ -4,7 +4,10 @@
 use crate::abort::{AbortSignal, Aborted};
 use crate::codec::{self, FromWorker};
 use crate::error::HandlerError;
-use crate::worker::session::Post;
+use crate::protocol::Attachments;
+
+/// Sends a frame, and the objects to transfer with it, to the runtime.
+pub(crate) type Post = std::rc::Rc<dyn Fn(Vec<u8>, Attachments)>;
 
 /// Facts about the call a handler is running, passed beside its input: ids, key,
 /// worker, the call's abort signal, and a way to report progress to the caller.
@@ -28,7 +31,7 @@ use crate::worker::session::Post;
 ///         let mut sum = 0u64;
 ///         for i in 0..n {
 ///             if i % 100_000 == 0 {
-///                 cx.throw_if_aborted()?; // stop early when cancelled
+///                 cx.throw_if_aborted()?; // stop early when canceled
 ///                 cx.progress(i as f64 / n as f64);
 ///             }
 ///             sum = sum.wrapping_add(i * i);
@@ -74,12 +77,12 @@ impl TaskContext {
         &self.signal
     }
 
-    /// Whether the call was cancelled.
+    /// Whether the call was canceled.
     pub fn is_aborted(&self) -> bool {
         self.signal.is_aborted()
     }
 
-    /// `Err(HandlerError::aborted())` if the call was cancelled, for `?` in handlers.
+    /// `Err(HandlerError::aborted())` if the call was canceled, for `?` in handlers.
     /// The caller sees [`TaskError::Aborted`](crate::TaskError::Aborted) either way.
     /// In a handler that computes without awaiting, use [`checkpoint`](Self::checkpoint):
     /// a cancel can only arrive while the worker is free to receive it.
@@ -125,7 +128,7 @@ impl TaskContext {
         self.throw_if_aborted()
     }
 
-    /// Completes when the call is cancelled; race it against async work to stop
+    /// Completes when the call is canceled; race it against async work to stop
     /// waiting for something whose result nobody wants.
     pub fn aborted(&self) -> Aborted {
         self.signal.aborted()

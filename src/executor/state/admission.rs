@@ -1,0 +1,125 @@
+//! Admission: a new call is refused (disposed, halted, already aborted, a zero
+//! deadline), or becomes a [`Call`] record with its abort listener and deadline timer
+//! and enters the queue under the task's policy.
+//!
+//! Runs inside a transition; it returns the calls it settled and never answers a
+//! caller itself.
+
+use super::super::call::{Call, Cancel, Settled, Settlement, SpanParts, Submission};
+use super::super::reply::ReplySender;
+use super::State;
+use super::cancel::cancel_later;
+use crate::abort::AbortSignal;
+use crate::codec::CallId;
+use crate::error::TaskError;
+use crate::queue::{Admission, CallPhase};
+
+impl State {
+    /// Admits a call and dispatches whatever can run now; the call's id, unless it was
+    /// refused before admission.
+    #[inline]
+    pub(in crate::executor) fn admit(
+        &mut self,
+        submission: Submission,
+        reply: ReplySender,
+    ) -> (Settled, Option<CallId>) {
+        let Submission {
+            method,
+            key,
+            frame,
+            attachments,
+            signal,
+            timeout,
+            trace,
+            on_progress,
+        } = submission;
+        let now = self.platform.now_ms();
+        let timeout = timeout.or(self.config.timeout);
+        let refusal = if self.disposed {
+            Some((TaskError::disposed(&self.task_id), None))
+        } else if let Some(halt) = &self.halted {
+            Some((halt.clone(), None))
+        } else if signal.as_ref().is_some_and(AbortSignal::is_aborted) {
+            let error = Cancel::Aborted.error(&self.task_id, key.clone(), CallPhase::Waiting);
+            Some((error, Some(now)))
+        } else {
+            timeout.filter(|after| after.is_zero()).map(|after| {
+                let error = Cancel::TimedOut(after).error(&self.task_id, key.clone(), CallPhase::Waiting);
+                (error, Some(now))
+            })
+        };
+        // Calls refused before admission have no id, unless they count (and so have a span).
+        if let Some((error, None)) = refusal {
+            let settled = Settled::one(Settlement {
+                reply,
+                result: Err(error),
+                started_at: None,
+                span: None,
+            });
+            return (settled, None);
+        }
+        let id = self.next_call;
+        self.next_call += 1;
+        let sampled = match &trace {
+            Some(trace) => self.spans.enabled && trace.sampled(),
+            None => self.spans.samples(format_args!("{}/{id}", self.task_id)),
+        };
+        if let Some((error, started_at)) = refusal {
+            let settled = Settled::one(Settlement {
+                reply,
+                result: Err(error),
+                started_at,
+                span: sampled.then(|| SpanParts {
+                    call: id,
+                    method,
+                    attempts: 0,
+                    worker: None,
+                    queue_wait_total: 0.0,
+                    queue_wait_last: 0.0,
+                    trace,
+                }),
+            });
+            return (settled, Some(id));
+        }
+        let abort = signal.map(|signal| {
+            let executor = self.me.clone();
+            let listener = signal.on_abort(move || cancel_later(&executor, id, Cancel::Aborted));
+            (signal, listener)
+        });
+        let deadline = timeout.map(|after| {
+            let executor = self.me.clone();
+            self.platform
+                .set_timer(after, move || cancel_later(&executor, id, Cancel::TimedOut(after)))
+        });
+        let admission = self.queue.admit(Call {
+            id,
+            attempt: 0,
+            method,
+            key,
+            frame,
+            attachments,
+            reply: Some(reply),
+            abort,
+            deadline,
+            worker: 0,
+            started_at: now,
+            enqueued_at: now,
+            dispatched_at: 0.0,
+            queue_wait_total: 0.0,
+            queue_wait_last: 0.0,
+            trace,
+            sampled,
+            on_progress,
+        });
+        let mut settled = Settled::default();
+        match admission {
+            Admission::Accepted => {}
+            Admission::Refused(call) | Admission::Evicted(call) => {
+                let error = TaskError::queue_full(&self.task_id, self.config.queue.policy);
+                settled.extend(call.settle(Err(error)));
+            }
+        }
+        settled.extend(self.pump());
+        (settled, Some(id))
+    }
+}
