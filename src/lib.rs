@@ -5,10 +5,11 @@
 //! each task has a bounded queue in front of its workers; and everything the runtime
 //! knows is readable as Leptos signals that update on every queue transition.
 //!
-//! - A method is a type ([`TaskMethod`]): input, output and name are checked at
+//! - A method is an `async fn` under [`macro@task_method`], or a type implementing
+//!   [`TaskMethod`] by hand: input, output and name are checked at
 //!   compile time on both sides of the worker boundary.
 //! - The worker side is one exported function of the app that calls [`serve`] with a
-//!   [`Registry`]; the main side defines a [`Task`] on a [`TaskRuntime`] and calls it.
+//!   [`Registry`] (one line with [`worker_entry!`]); the main side defines a [`Task`] on a [`TaskRuntime`] and calls it.
 //! - Workers are module workers made from a `blob:` script that imports the app's
 //!   glue by the URL it reports itself, and receive the already compiled
 //!   `WebAssembly.Module`, so a new worker neither downloads nor compiles the wasm.
@@ -21,30 +22,22 @@
 //! ## Example
 //!
 //! ```no_run
-//! use leptos_atelier::{HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, TaskRuntime};
-//! use wasm_bindgen::prelude::*;
+//! use leptos_atelier::{HandlerError, TaskConfig, TaskRuntime, task_method, worker_entry};
 //!
-//! pub struct CountPrimes;
-//! impl TaskMethod for CountPrimes {
-//!     const NAME: &'static str = "count_primes";
-//!     type Input = u32;
-//!     type Output = u32;
-//!     async fn run(below: u32, _cx: TaskContext) -> Result<u32, HandlerError> {
-//!         Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| !n.is_multiple_of(d))).count() as u32)
-//!     }
+//! /// Runs in a worker.
+//! #[task_method]
+//! async fn count_primes(below: u32) -> Result<u32, HandlerError> {
+//!     Ok((2..below).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| !n.is_multiple_of(d))).count() as u32)
 //! }
 //!
-//! // Runs in each worker: register the methods it serves.
-//! #[wasm_bindgen]
-//! pub fn app_workers() {
-//!     leptos_atelier::serve(Registry::new().method::<CountPrimes>());
-//! }
+//! // The entry each worker calls (exported as `app_workers`): the methods it serves.
+//! worker_entry!(pub AppWorkers = [count_primes]);
 //!
 //! // Runs on the main thread.
 //! async fn count() -> Result<u32, Box<dyn std::error::Error>> {
 //!     let runtime = TaskRuntime::new();
-//!     let primes = runtime.define(TaskConfig::parallel("app_workers").pool_size(2))?;
-//!     Ok(primes.call::<CountPrimes>(100_000).await?)
+//!     let primes = runtime.define(TaskConfig::parallel(AppWorkers).pool_size(2))?;
+//!     Ok(primes.call::<count_primes>(100_000).await?)
 //! }
 //! ```
 //!
@@ -87,6 +80,7 @@ pub use config::{
     ConfigError, CrashPolicy, DEFAULT_CANCEL_GRACE, DEFAULT_START_TIMEOUT, InitMode, QueuePolicy, TaskConfig, TaskKind,
 };
 pub use error::{HandlerError, PayloadSide, TaskError};
+pub use leptos_atelier_macros::{task_method, worker_entry};
 pub use listeners::Subscription;
 pub use method::{TaskContext, TaskMethod};
 pub use observe::{
@@ -101,9 +95,10 @@ pub use parallel_limit::{
 pub use platform::{hardware_concurrency, is_worker_scope};
 pub use queue::CallPhase;
 pub use reactive::{
-    UseAbortStateReturn, UseTaskActionReturn, UseTaskResourceReturn, provide_task_runtime, provide_task_runtime_with,
-    use_abort_state, use_runtime_snapshot, use_task_action, use_task_resource, use_task_runtime, use_task_snapshot,
-    use_task_telemetry, use_worker_snapshot,
+    TaskTarget, UseAbortStateReturn, UseTaskActionOptions, UseTaskActionReturn, UseTaskResourceOptions,
+    UseTaskResourceReturn, provide_task_runtime, provide_task_runtime_with, use_abort_state, use_runtime_snapshot,
+    use_task_action, use_task_action_with_options, use_task_resource, use_task_resource_with_options, use_task_runtime,
+    use_task_snapshot, use_task_telemetry, use_worker_snapshot,
 };
 pub use runtime::{RuntimeOptions, TaskRuntime};
 pub use task::{CallOptions, Task, TaskCall};
@@ -111,7 +106,14 @@ pub use transfer::Transfer;
 pub use transport::WORKER_BOOTSTRAP;
 #[cfg(target_arch = "wasm32")]
 pub use transport::bootstrap::glue_url;
-pub use worker::{Registry, serve};
+pub use worker::{Registry, Serves, WorkerEntry, serve};
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+
+/// What the macros' expansions name; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::method::Payload;
+    pub use wasm_bindgen;
+}

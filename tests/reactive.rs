@@ -93,8 +93,9 @@ mod hooks {
     use leptos_atelier::testing::SimTransport;
     use leptos_atelier::{
         CallOptions, HandlerError, Registry, TaskConfig, TaskContext, TaskError, TaskMethod, TaskRuntime,
-        UseAbortStateReturn, UseTaskActionReturn, UseTaskResourceReturn, provide_task_runtime_with, use_abort_state,
-        use_task_action, use_task_resource, use_task_snapshot, use_task_telemetry, use_worker_snapshot,
+        UseAbortStateReturn, UseTaskActionOptions, UseTaskActionReturn, UseTaskResourceOptions, UseTaskResourceReturn,
+        provide_task_runtime_with, use_abort_state, use_task_action, use_task_action_with_options, use_task_resource,
+        use_task_resource_with_options, use_task_snapshot, use_task_telemetry, use_worker_snapshot,
     };
 
     thread_local! {
@@ -339,6 +340,125 @@ mod hooks {
                     task_id: "missing".into()
                 }))
             );
+        });
+    }
+
+    #[test]
+    fn a_keyed_resource_call_is_aborted_by_its_key_and_says_so() {
+        let (owner, sim, runtime) = setup();
+        owner.with(|| {
+            let options = UseTaskResourceOptions::default().key("search");
+            let UseTaskResourceReturn { resource, .. } = use_task_resource_with_options::<Wait>("t", || 1, options);
+            Effect::new(move |_| {
+                let _ = resource.get();
+            });
+            settle(&sim);
+            assert_eq!(runtime.snapshot().tasks[0].in_flight, 1, "the keyed call runs");
+            runtime.abort_controller().abort("search");
+            settle(&sim);
+            assert_eq!(SEEN.with(|seen| seen.borrow().clone()), ["1 aborted"]);
+            match resource.get_untracked() {
+                Some(Err(TaskError::Aborted { key, .. })) => assert_eq!(key.as_deref(), Some("search")),
+                other => panic!("expected the key's abort, got {other:?}"),
+            }
+            assert_eq!(runtime.snapshot().tasks[0].in_flight, 0);
+        });
+    }
+
+    #[test]
+    fn a_resource_given_the_task_itself_applies_its_timeout() {
+        let (owner, sim, runtime) = setup();
+        owner.with(|| {
+            let task = runtime.task("t").unwrap();
+            let options = UseTaskResourceOptions::default().timeout(std::time::Duration::from_millis(50));
+            let UseTaskResourceReturn { resource, .. } = use_task_resource_with_options::<Wait>(&task, || 3, options);
+            Effect::new(move |_| {
+                let _ = resource.get();
+            });
+            settle(&sim);
+            assert_eq!(resource.get_untracked(), None, "still running");
+            sim.clock().advance(std::time::Duration::from_millis(50));
+            settle(&sim);
+            assert!(
+                matches!(resource.get_untracked(), Some(Err(TaskError::Timeout { .. }))),
+                "{:?}",
+                resource.get_untracked()
+            );
+        });
+    }
+
+    #[test]
+    fn a_resource_that_keeps_stale_calls_lets_them_run_and_follows_the_caller_s_signal() {
+        let (owner, sim, runtime) = setup();
+        owner.with(|| {
+            let controller = leptos_atelier::AbortController::new();
+            let source = RwSignal::new(1u32);
+            let options = UseTaskResourceOptions::default()
+                .abort_stale(false)
+                .signal(controller.signal());
+            let UseTaskResourceReturn { resource, .. } =
+                use_task_resource_with_options::<Wait>("t", move || source.get(), options);
+            Effect::new(move |_| {
+                let _ = resource.get();
+            });
+            settle(&sim);
+            source.set(2);
+            settle(&sim);
+            assert!(SEEN.with(|seen| seen.borrow().is_empty()), "a change aborts nothing");
+            assert_eq!(runtime.snapshot().tasks[0].in_flight, 1, "the stale call runs on");
+            controller.abort();
+            settle(&sim);
+            assert_eq!(
+                SEEN.with(|seen| seen.borrow().clone()),
+                ["1 aborted"],
+                "the caller's signal did"
+            );
+            // The stale call ended, so the resource went on to the latest input, which
+            // the signal (aborted for good) refuses as well.
+            assert!(matches!(resource.get_untracked(), Some(Err(TaskError::Aborted { .. }))));
+            assert_eq!(
+                runtime.snapshot().tasks[0].total_dispatched,
+                1,
+                "2 never reached a worker"
+            );
+        });
+    }
+
+    #[test]
+    fn an_action_with_options_reports_progress_to_its_callback_and_its_key_aborts_it() {
+        let (owner, sim, runtime) = setup();
+        owner.with(|| {
+            let reports = Rc::new(RefCell::new(Vec::new()));
+            let log = reports.clone();
+            let options = UseTaskActionOptions::default()
+                .key("upload")
+                .on_progress(move |fraction| log.borrow_mut().push(fraction));
+            let task = runtime.task("t").unwrap();
+            let UseTaskActionReturn { action, .. } = use_task_action_with_options::<Halve>(task, options);
+            action.dispatch_local(10);
+            settle(&sim);
+            assert_eq!(action.value().get_untracked(), Some(Ok(5)));
+            assert_eq!(*reports.borrow(), [0.5]);
+
+            action.dispatch_local(0);
+            settle(&sim);
+            runtime.abort_controller().abort("upload");
+            settle(&sim);
+            match action.value().get_untracked() {
+                Some(Err(TaskError::Aborted { key, .. })) => assert_eq!(key.as_deref(), Some("upload")),
+                other => panic!("expected the key's abort, got {other:?}"),
+            }
+            // While the key stays aborted, its calls fail at once; cleared, they run.
+            action.dispatch_local(8);
+            settle(&sim);
+            assert!(matches!(
+                action.value().get_untracked(),
+                Some(Err(TaskError::Aborted { .. }))
+            ));
+            runtime.abort_controller().clear("upload");
+            action.dispatch_local(8);
+            settle(&sim);
+            assert_eq!(action.value().get_untracked(), Some(Ok(4)));
         });
     }
 

@@ -1361,3 +1361,19 @@ async fn a_worker_answering_text_that_is_not_one_byte_per_character_is_a_protoco
     }
     task.dispose();
 }
+
+/// Declared with the macros: a method written as an `async fn` and the entry that
+/// serves it, exported under its snake-case name through the crate's own wasm-bindgen.
+#[leptos_atelier::task_method]
+async fn triple(n: u32) -> Result<u32, leptos_atelier::HandlerError> {
+    Ok(n * 3)
+}
+
+leptos_atelier::worker_entry!(pub MacroWorkers = [triple]);
+
+#[wasm_bindgen_test]
+async fn an_entry_declared_with_the_macros_serves_its_methods_in_a_real_worker() {
+    let (_runtime, task) = runtime_with(TaskConfig::singleton(MacroWorkers));
+    assert_eq!(task.call::<triple>(14).await, Ok(42));
+    task.dispose();
+}

@@ -56,3 +56,16 @@ pub trait TaskMethod: 'static {
     /// Runs the method in the worker.
     fn run(input: Self::Input, cx: TaskContext) -> impl Future<Output = Result<Self::Output, HandlerError>> + 'static;
 }
+
+/// What a task method's input and output must be: serializable both ways and owned.
+/// `#[task_method]` checks its types against it, so a type that is not says so on the
+/// user's own span.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot travel to or from a worker: a task method's input and output must implement serde's `Serialize` and `Deserialize`",
+    label = "not serializable",
+    note = "add `#[derive(serde::Serialize, serde::Deserialize)]` to `{Self}`, or use a type that has them"
+)]
+pub trait Payload: Serialize + DeserializeOwned + 'static {}
+
+impl<T: Serialize + DeserializeOwned + 'static> Payload for T {}

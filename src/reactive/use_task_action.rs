@@ -6,11 +6,27 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use super::hook_call::{HookCall, hook_call_setters};
+use super::task_target::TaskTarget;
 use crate::abort::AbortController;
 use crate::error::TaskError;
 use crate::method::TaskMethod;
 use crate::reactive::use_task_runtime;
-use crate::task::CallOptions;
+
+/// Options of [`use_task_action_with_options`].
+///
+/// ```
+/// use leptos_atelier::UseTaskActionOptions;
+///
+/// let options = UseTaskActionOptions::default().key("upload").on_progress(|f| println!("{:.0} %", f * 100.0));
+/// # let _ = options;
+/// ```
+#[derive(Clone, Default)]
+pub struct UseTaskActionOptions {
+    call: HookCall,
+}
+
+hook_call_setters!(UseTaskActionOptions);
 
 /// What [`use_task_action`] returns.
 pub struct UseTaskActionReturn<M: TaskMethod, AbortFn>
@@ -28,7 +44,8 @@ where
 }
 
 /// An [`Action`] (local: inputs and outputs need not be `Send`) that calls method `M`
-/// on task `task_id` of the provided runtime. Calls still running when the component
+/// on `task` (a [`Task`](crate::Task), or a task id looked up in the provided runtime
+/// at each dispatch). Calls still running when the component
 /// is cleaned up are aborted, so no result arrives unseen.
 ///
 /// An aborted call answers [`TaskError::Aborted`] at once; its handler hears the
@@ -66,12 +83,45 @@ where
 ///
 /// On the server there is no runtime: the action exists (so views can read it) but a
 /// dispatch answers [`TaskError::NoSuchTask`]; `progress` stays `None`.
-pub fn use_task_action<M>(task_id: impl Into<String>) -> UseTaskActionReturn<M, impl Fn() + Clone + Send + Sync>
+pub fn use_task_action<M>(task: impl Into<TaskTarget>) -> UseTaskActionReturn<M, impl Fn() + Clone + Send + Sync>
 where
     M: TaskMethod,
     M::Input: Clone,
 {
-    let task_id: String = task_id.into();
+    use_task_action_with_options(task, UseTaskActionOptions::default())
+}
+
+/// [`use_task_action`] with options: a key, a deadline, a signal and a trace for every
+/// call it dispatches, and a progress callback.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::{
+///     HandlerError, UseTaskActionOptions, UseTaskActionReturn, task_method, use_task_action_with_options,
+/// };
+///
+/// #[task_method]
+/// async fn compress(bytes: Vec<u8>) -> Result<Vec<u8>, HandlerError> {
+///     Ok(bytes)
+/// }
+///
+/// #[component]
+/// fn Upload() -> impl IntoView {
+///     let options = UseTaskActionOptions::default().timeout(std::time::Duration::from_secs(30));
+///     let UseTaskActionReturn { action, .. } = use_task_action_with_options::<compress>("codec", options);
+///     view! { <button on:click=move |_| { action.dispatch_local(vec![1, 2, 3]); }>"Compress"</button> }
+/// }
+/// ```
+pub fn use_task_action_with_options<M>(
+    task: impl Into<TaskTarget>,
+    options: UseTaskActionOptions,
+) -> UseTaskActionReturn<M, impl Fn() + Clone + Send + Sync>
+where
+    M: TaskMethod,
+    M::Input: Clone,
+{
+    let target: TaskTarget = task.into();
+    let UseTaskActionOptions { call } = options;
     let runtime = use_task_runtime().map(SendWrapper::new);
     let (progress, set_progress) = signal(None::<f64>);
     // The controller of the calls dispatched since the last abort.
@@ -79,21 +129,19 @@ where
     let running = Rc::new(std::cell::Cell::new(0usize));
     let controller = current.clone();
     let action = Action::new_local(move |input: &M::Input| {
-        let task = runtime.as_ref().and_then(|runtime| runtime.task(&task_id));
-        let signal = controller.borrow().signal();
+        let task = target.resolve(runtime.as_deref());
+        // This call's own controller, which follows the action's (aborted by `abort`).
+        let own = AbortController::new();
+        let action_signal = controller.borrow().signal();
+        let (options, links) = call.options(runtime.as_deref(), &own, Some(action_signal), set_progress);
         let running = running.clone();
         let input = input.clone();
-        let task_id = task_id.clone();
         async move {
-            let Some(task) = task else {
-                return Err(TaskError::NoSuchTask { task_id });
-            };
+            let task = task?;
             running.set(running.get() + 1);
             set_progress.set(Some(0.0));
-            let options = CallOptions::new()
-                .signal(signal)
-                .on_progress(move |fraction| set_progress.set(Some(fraction)));
             let result = task.call_with::<M>(input, options).await;
+            drop(links);
             running.set(running.get() - 1);
             if running.get() == 0 {
                 set_progress.set(None);

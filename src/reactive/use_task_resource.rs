@@ -7,11 +7,51 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use super::hook_call::{HookCall, hook_call_setters};
+use super::task_target::TaskTarget;
 use crate::abort::AbortController;
 use crate::error::TaskError;
 use crate::method::TaskMethod;
 use crate::reactive::use_task_runtime;
-use crate::task::CallOptions;
+
+/// Options of [`use_task_resource_with_options`].
+///
+/// ```
+/// use std::time::Duration;
+/// use leptos_atelier::UseTaskResourceOptions;
+///
+/// let options = UseTaskResourceOptions::default()
+///     .key("search")
+///     .timeout(Duration::from_secs(5))
+///     .abort_stale(false);
+/// # let _ = options;
+/// ```
+#[derive(Clone)]
+pub struct UseTaskResourceOptions {
+    call: HookCall,
+    abort_stale: bool,
+}
+
+impl Default for UseTaskResourceOptions {
+    fn default() -> Self {
+        Self {
+            call: HookCall::default(),
+            abort_stale: true,
+        }
+    }
+}
+
+hook_call_setters!(UseTaskResourceOptions);
+
+impl UseTaskResourceOptions {
+    /// Whether a change of the source aborts the call it makes stale (default `true`).
+    /// With `false` the stale call runs to its end (its result is dropped) and the
+    /// resource then calls with the latest input.
+    pub fn abort_stale(mut self, abort: bool) -> Self {
+        self.abort_stale = abort;
+        self
+    }
+}
 
 /// What [`use_task_resource`] returns.
 pub struct UseTaskResourceReturn<M: TaskMethod> {
@@ -21,7 +61,8 @@ pub struct UseTaskResourceReturn<M: TaskMethod> {
     pub progress: Signal<Option<f64>>,
 }
 
-/// A [`LocalResource`] that calls method `M` on task `task_id` with the value of
+/// A [`LocalResource`] that calls method `M` on `task` (a [`Task`](crate::Task), or a
+/// task id looked up at each call) with the value of
 /// `source`, and calls again whenever `source` changes. The call a change makes stale
 /// is aborted at once, not left to finish unseen (its worker sees the cancel), and
 /// the current call is aborted when the owner is cleaned up. An aborted stale call
@@ -67,14 +108,51 @@ pub struct UseTaskResourceReturn<M: TaskMethod> {
 /// A `LocalResource` does not run on the server: the `<Suspense/>` fallback renders
 /// there, and the call is made after hydration.
 pub fn use_task_resource<M>(
-    task_id: impl Into<String>,
+    task: impl Into<TaskTarget>,
     source: impl Fn() -> M::Input + 'static,
 ) -> UseTaskResourceReturn<M>
 where
     M: TaskMethod,
     M::Output: Clone,
 {
-    let task_id: String = task_id.into();
+    use_task_resource_with_options(task, source, UseTaskResourceOptions::default())
+}
+
+/// [`use_task_resource`] with options: a key, a deadline, a signal and a trace for
+/// every call, a progress callback, and whether a change of the source aborts the
+/// stale call.
+///
+/// ```
+/// use leptos::prelude::*;
+/// use leptos_atelier::{
+///     HandlerError, UseTaskResourceOptions, UseTaskResourceReturn, task_method, use_task_resource_with_options,
+/// };
+///
+/// #[task_method]
+/// async fn search(query: String) -> Result<Vec<String>, HandlerError> {
+///     Ok(vec![query])
+/// }
+///
+/// #[component]
+/// fn Results(query: Signal<String>) -> impl IntoView {
+///     // `abort("search")` on the runtime's abort controller stops the running search.
+///     let options = UseTaskResourceOptions::default().key("search");
+///     let UseTaskResourceReturn { resource, .. } =
+///         use_task_resource_with_options::<search>("index", move || query.get(), options);
+///     view! { <Suspense>{move || resource.get().map(|found| format!("{found:?}"))}</Suspense> }
+/// }
+/// ```
+pub fn use_task_resource_with_options<M>(
+    task: impl Into<TaskTarget>,
+    source: impl Fn() -> M::Input + 'static,
+    options: UseTaskResourceOptions,
+) -> UseTaskResourceReturn<M>
+where
+    M: TaskMethod,
+    M::Output: Clone,
+{
+    let target: TaskTarget = task.into();
+    let UseTaskResourceOptions { call, abort_stale } = options;
     let runtime = use_task_runtime().map(SendWrapper::new);
     let (progress, set_progress) = signal(None::<f64>);
     let source = Rc::new(source);
@@ -93,7 +171,7 @@ where
         let _ = watched();
         if seen.is_some() {
             on_change.changes.set(on_change.changes.get() + 1);
-            if let Some(controller) = on_change.current.borrow().as_ref() {
+            if abort_stale && let Some(controller) = on_change.current.borrow().as_ref() {
                 controller.abort();
             }
         }
@@ -104,12 +182,11 @@ where
         let mut input = source();
         let source = source.clone();
         let fetches = fetches.clone();
-        let task = runtime.as_ref().and_then(|runtime| runtime.task(&task_id));
-        let task_id = task_id.clone();
+        let task = target.resolve(runtime.as_deref());
+        let runtime = runtime.clone();
+        let call = call.clone();
         async move {
-            let Some(task) = task else {
-                return Err(TaskError::NoSuchTask { task_id });
-            };
+            let task = task?;
             // The previous fetch already ended on the latest input: same answer.
             if let Some((changes, result)) = fetches.answered.borrow().as_ref()
                 && *changes == fetches.changes.get()
@@ -121,11 +198,10 @@ where
                 let controller = AbortController::new();
                 fetches.current.replace(Some(controller.clone()));
                 set_progress.set(Some(0.0));
-                let options = CallOptions::new()
-                    .signal(controller.signal())
-                    .on_progress(move |fraction| set_progress.set(Some(fraction)));
+                let (options, links) = call.options(runtime.as_deref(), &controller, None, set_progress);
                 let result = task.call_with::<M>(input, options).await;
-                let stale = controller.signal().is_aborted() && fetches.changes.get() != changes;
+                drop(links);
+                let stale = fetches.changes.get() != changes && (controller.signal().is_aborted() || !abort_stale);
                 if stale {
                     input = source();
                     continue;

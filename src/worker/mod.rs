@@ -9,9 +9,11 @@
 //! [`TaskContext`](crate::TaskContext) handlers get lives with the method trait).
 //! It must not depend on the main-thread scheduler (queue, executor, runtime).
 
+mod entry;
 mod registry;
 mod serve;
 pub(crate) mod session;
 
+pub use entry::{Serves, WorkerEntry};
 pub use registry::Registry;
 pub use serve::serve;

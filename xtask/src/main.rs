@@ -609,7 +609,16 @@ fn test() -> Result {
     adoption_check()?;
     let mut publish = command(
         "cargo",
-        &["publish", "--dry-run", "--allow-dirty", "--package", "leptos_atelier"],
+        // The macros publish first; both are packaged and verified together.
+        &[
+            "publish",
+            "--dry-run",
+            "--allow-dirty",
+            "--package",
+            "leptos_atelier_macros",
+            "--package",
+            "leptos_atelier",
+        ],
     );
     run(&mut publish)?;
 

@@ -8,18 +8,17 @@
 
 use leptos::prelude::*;
 use leptos_atelier::{
-    HandlerError, InitMode, Registry, TaskConfig, TaskContext, TaskMethod, UseTaskActionReturn, UseTaskResourceReturn,
-    WorkerState, provide_task_runtime, serve, use_task_action, use_task_resource, use_task_snapshot,
+    HandlerError, InitMode, TaskConfig, TaskContext, UseTaskActionReturn, UseTaskResourceReturn, WorkerState,
+    provide_task_runtime, task_method, use_task_action, use_task_resource, use_task_snapshot, worker_entry,
 };
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::prelude::wasm_bindgen;
 
 /// The task every call of this page goes to.
 pub const TASK: &str = "text";
 /// Workers in the task's pool, all started when the task is defined.
 pub const POOL_SIZE: usize = 3;
 
-/// What [`WordStats`] finds in a text.
+/// What [`word_stats`] finds in a text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Words: runs of characters between whitespace.
@@ -33,29 +32,22 @@ pub struct Stats {
 }
 
 /// Counts the words and lines of a text.
-pub struct WordStats;
-
-impl TaskMethod for WordStats {
-    const NAME: &'static str = "word_stats";
-    type Input = String;
-    type Output = Stats;
-
-    async fn run(text: String, cx: TaskContext) -> Result<Stats, HandlerError> {
-        let words = text.split_whitespace();
-        let longest = words.clone().fold("", |best, word| {
-            if word.chars().count() > best.chars().count() {
-                word
-            } else {
-                best
-            }
-        });
-        Ok(Stats {
-            words: words.count(),
-            lines: text.lines().count(),
-            longest: longest.to_owned(),
-            worker: cx.worker_index(),
-        })
-    }
+#[task_method]
+pub async fn word_stats(text: String, cx: TaskContext) -> Result<Stats, HandlerError> {
+    let words = text.split_whitespace();
+    let longest = words.clone().fold("", |best, word| {
+        if word.chars().count() > best.chars().count() {
+            word
+        } else {
+            best
+        }
+    });
+    Ok(Stats {
+        words: words.count(),
+        lines: text.lines().count(),
+        longest: longest.to_owned(),
+        worker: cx.worker_index(),
+    })
 }
 
 /// The fingerprint of `mebibytes` MiB of generated data, and the worker that made it.
@@ -69,35 +61,25 @@ pub struct Fingerprinted {
 
 /// Hashes generated data (byte `i` is `i * 31 + 7`, truncated) with FNV-1a, one MiB
 /// at a time, reporting progress and hearing a cancel between mebibytes.
-pub struct Fingerprint;
-
-impl TaskMethod for Fingerprint {
-    const NAME: &'static str = "fingerprint";
-    type Input = u32;
-    type Output = Fingerprinted;
-
-    async fn run(mebibytes: u32, cx: TaskContext) -> Result<Fingerprinted, HandlerError> {
-        const MIB: u32 = 1 << 20;
-        let mut hash = 0x811c_9dc5_u32;
-        for chunk in 0..mebibytes {
-            cx.checkpoint().await?;
-            for i in chunk * MIB..(chunk + 1) * MIB {
-                hash = (hash ^ (i.wrapping_mul(31).wrapping_add(7) & 0xff)).wrapping_mul(0x0100_0193);
-            }
-            cx.progress(f64::from(chunk + 1) / f64::from(mebibytes));
+#[task_method]
+pub async fn fingerprint(mebibytes: u32, cx: TaskContext) -> Result<Fingerprinted, HandlerError> {
+    const MIB: u32 = 1 << 20;
+    let mut hash = 0x811c_9dc5_u32;
+    for chunk in 0..mebibytes {
+        cx.checkpoint().await?;
+        for i in chunk * MIB..(chunk + 1) * MIB {
+            hash = (hash ^ (i.wrapping_mul(31).wrapping_add(7) & 0xff)).wrapping_mul(0x0100_0193);
         }
-        Ok(Fingerprinted {
-            hash,
-            worker: cx.worker_index(),
-        })
+        cx.progress(f64::from(chunk + 1) / f64::from(mebibytes));
     }
+    Ok(Fingerprinted {
+        hash,
+        worker: cx.worker_index(),
+    })
 }
 
-/// The entry every worker calls: it serves this app's methods.
-#[wasm_bindgen]
-pub fn csr_workers() {
-    serve(Registry::new().method::<WordStats>().method::<Fingerprint>());
-}
+// The entry every worker calls (exported as `csr_workers`): it serves this app's methods.
+worker_entry!(pub CsrWorkers = [word_stats, fingerprint]);
 
 /// The page.
 #[component]
@@ -105,7 +87,7 @@ pub fn App() -> impl IntoView {
     if let Some(runtime) = provide_task_runtime() {
         runtime
             .define(
-                TaskConfig::parallel("csr_workers")
+                TaskConfig::parallel(CsrWorkers)
                     .task_id(TASK)
                     .pool_size(POOL_SIZE)
                     .init(InitMode::Eager),
@@ -130,7 +112,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn TextStats() -> impl IntoView {
     let text = RwSignal::new(String::from("Type here: each change is counted on a worker."));
-    let UseTaskResourceReturn { resource, .. } = use_task_resource::<WordStats>(TASK, move || text.get());
+    let UseTaskResourceReturn { resource, .. } = use_task_resource::<word_stats>(TASK, move || text.get());
     view! {
         <section>
             <h2>"Words"</h2>
@@ -161,7 +143,7 @@ fn FingerprintPanel() -> impl IntoView {
         action,
         progress,
         abort,
-    } = use_task_action::<Fingerprint>(TASK);
+    } = use_task_action::<fingerprint>(TASK);
     let result = move || {
         action.value().get().map(|outcome| match outcome {
             Ok(f) => format!("{:08x} (worker {})", f.hash, f.worker),
@@ -170,7 +152,7 @@ fn FingerprintPanel() -> impl IntoView {
     };
     view! {
         <section>
-            <h2>"Fingerprint"</h2>
+            <h2>"fingerprint"</h2>
             <div class="row">
                 <button id="fingerprint" on:click=move |_| { action.dispatch_local(16); }>
                     "Hash 16 MiB"

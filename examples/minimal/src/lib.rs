@@ -4,38 +4,27 @@
 
 use leptos::prelude::*;
 use leptos_atelier::{
-    HandlerError, Registry, TaskConfig, TaskContext, TaskMethod, UseTaskResourceReturn, provide_task_runtime, serve,
-    use_task_resource, use_task_snapshot,
+    HandlerError, TaskConfig, TaskContext, UseTaskResourceReturn, provide_task_runtime, task_method, use_task_resource,
+    use_task_snapshot, worker_entry,
 };
-use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Counts the primes below a bound.
-pub struct CountPrimes;
-
-impl TaskMethod for CountPrimes {
-    const NAME: &'static str = "count_primes";
-    type Input = u32;
-    type Output = u32;
-
-    async fn run(below: u32, cx: TaskContext) -> Result<u32, HandlerError> {
-        let mut count = 0;
-        for n in 2..below {
-            if n % 50_000 == 0 {
-                cx.checkpoint().await?; // hear a cancel: a stale count stops early
-            }
-            if (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d)) {
-                count += 1;
-            }
+/// Counts the primes below a bound, on a worker.
+#[task_method]
+async fn count_primes(below: u32, cx: TaskContext) -> Result<u32, HandlerError> {
+    let mut count = 0;
+    for n in 2..below {
+        if n % 50_000 == 0 {
+            cx.checkpoint().await?; // hear a cancel: a stale count stops early
         }
-        Ok(count)
+        if (2..n).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d)) {
+            count += 1;
+        }
     }
+    Ok(count)
 }
 
-/// Each worker calls this entry of the bundle and serves what it registers.
-#[wasm_bindgen]
-pub fn minimal_workers() {
-    serve(Registry::new().method::<CountPrimes>());
-}
+// The entry each worker calls (exported as `minimal_workers`), serving these methods.
+worker_entry!(pub MinimalWorkers = [count_primes]);
 
 /// The page.
 #[component]
@@ -44,11 +33,11 @@ pub fn App() -> impl IntoView {
     // resource shows its fallback and the snapshot its initial value.
     if let Some(runtime) = provide_task_runtime() {
         runtime
-            .define(TaskConfig::parallel("minimal_workers").task_id("primes").pool_size(2))
+            .define(TaskConfig::parallel(MinimalWorkers).task_id("primes").pool_size(2))
             .expect("a valid task");
     }
     let below = RwSignal::new(200_000u32);
-    let UseTaskResourceReturn { resource, .. } = use_task_resource::<CountPrimes>("primes", move || below.get());
+    let UseTaskResourceReturn { resource, .. } = use_task_resource::<count_primes>("primes", move || below.get());
     let snapshot = use_task_snapshot("primes");
     view! {
         <h1>"Primes on a worker"</h1>
@@ -79,7 +68,7 @@ pub fn App() -> impl IntoView {
 
 /// Hydrates the server-rendered page.
 #[cfg(feature = "hydrate")]
-#[wasm_bindgen]
+#[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(App);

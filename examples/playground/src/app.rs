@@ -12,8 +12,9 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::PlaygroundWorkers;
 use crate::controls::{NumberInput, Stat};
-use crate::jobs::{CountPrimes, PrimeCount};
+use crate::jobs::{PrimeCount, count_primes};
 
 /// The id of the prime-counting task.
 pub const TASK_ID: &str = "primes";
@@ -96,7 +97,7 @@ fn PrimesDemo() -> impl IntoView {
     let task: StoredValue<Option<Result<Task, ConfigError>>, LocalStorage> =
         StoredValue::new_local(use_task_runtime().map(|runtime| {
             runtime.define(
-                TaskConfig::parallel("playground_workers")
+                TaskConfig::parallel(PlaygroundWorkers)
                     .task_id(TASK_ID)
                     .name("Prime counting")
                     .pool_size(POOL_SIZE)
@@ -142,7 +143,7 @@ fn PrimesDemo() -> impl IntoView {
         task.with_value(|task| {
             let Some(Ok(task)) = task else { return };
             for job in batch {
-                let call = task.call::<CountPrimes>(job.below);
+                let call = task.call::<count_primes>(job.below);
                 spawn_local(async move {
                     let outcome = call.await.map_err(|e| e.to_string());
                     jobs.update(|all| {

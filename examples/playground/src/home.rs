@@ -17,9 +17,9 @@ const SAMPLES: [(&str, &str); 3] = [
         r#"#[component]
 pub fn Thumbnails(images: Vec<Image>) -> impl IntoView {
     if let Some(runtime) = provide_task_runtime() {
-        runtime.define(TaskConfig::parallel("app_workers").task_id("resize")).unwrap();
+        runtime.define(TaskConfig::parallel(AppWorkers).task_id("resize")).unwrap();
     }
-    let UseTaskActionReturn { action, abort, .. } = use_task_action::<Resize>("resize");
+    let UseTaskActionReturn { action, abort, .. } = use_task_action::<resize>("resize");
     view! {
         <button on:click=move |_| { action.dispatch(images[0].clone()); }>"Resize"</button>
         <button on:click=move |_| abort()>"Cancel"</button>
@@ -28,24 +28,15 @@ pub fn Thumbnails(images: Vec<Image>) -> impl IntoView {
     ),
     (
         "workers.rs",
-        r#"pub struct Resize;
-
-impl TaskMethod for Resize {
-    const NAME: &'static str = "resize";
-    type Input = Image;
-    type Output = Image;
-
-    async fn run(image: Image, cx: TaskContext) -> Result<Image, HandlerError> {
-        cx.progress(0.5);
-        cx.checkpoint().await?; // a cancel lands here
-        Ok(image.halve())
-    }
+        r#"#[task_method]
+pub async fn resize(image: Image, cx: TaskContext) -> Result<Image, HandlerError> {
+    cx.progress(0.5);
+    cx.checkpoint().await?; // a cancel lands here
+    Ok(image.halve())
 }
 
-#[wasm_bindgen]
-pub fn app_workers() {
-    serve(Registry::new().method::<Resize>());
-}"#,
+// The entry each worker calls (exported as `app_workers`).
+worker_entry!(pub AppWorkers = [resize]);"#,
     ),
     (
         "server.rs",

@@ -1,8 +1,8 @@
-//! The image pipeline's data and its three stages, as worker methods: `Resize` (a
-//! parallel pool), `Analyze` and `Enhance` (singletons). Images are made in the page
+//! The image pipeline's data and its three stages, as worker methods: `resize` (a
+//! parallel pool), `analyze` and `enhance` (singletons). Images are made in the page
 //! (no network), and the result is a BMP the page can show as it is.
 
-use leptos_atelier::{HandlerError, TaskContext, TaskMethod};
+use leptos_atelier::{HandlerError, TaskContext, task_method};
 use serde::{Deserialize, Serialize};
 
 /// An RGBA image.
@@ -76,37 +76,30 @@ impl Faults {
 }
 
 /// Halves an image in each direction (2x2 box filter), reporting progress by rows.
-pub struct Resize;
-
-impl TaskMethod for Resize {
-    const NAME: &'static str = "resize";
-    type Input = (Image, Faults);
-    type Output = Image;
-
-    async fn run((image, faults): (Image, Faults), cx: TaskContext) -> Result<Image, HandlerError> {
-        image.check()?;
-        faults.roll("resize", &cx)?;
-        let (width, height) = (image.width / 2, image.height / 2);
-        let mut rgba = Vec::with_capacity((width * height * 4) as usize);
-        let source = |x: u32, y: u32, c: u32| u32::from(image.rgba[((y * image.width + x) * 4 + c) as usize]);
-        for y in 0..height {
-            if y % 16 == 0 {
-                cx.progress(f64::from(y) / f64::from(height));
-                cx.checkpoint().await?;
-            }
-            for x in 0..width {
-                for c in 0..4 {
-                    let sum = source(2 * x, 2 * y, c)
-                        + source(2 * x + 1, 2 * y, c)
-                        + source(2 * x, 2 * y + 1, c)
-                        + source(2 * x + 1, 2 * y + 1, c);
-                    rgba.push((sum / 4) as u8);
-                }
+#[task_method]
+pub async fn resize((image, faults): (Image, Faults), cx: TaskContext) -> Result<Image, HandlerError> {
+    image.check()?;
+    faults.roll("resize", &cx)?;
+    let (width, height) = (image.width / 2, image.height / 2);
+    let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+    let source = |x: u32, y: u32, c: u32| u32::from(image.rgba[((y * image.width + x) * 4 + c) as usize]);
+    for y in 0..height {
+        if y % 16 == 0 {
+            cx.progress(f64::from(y) / f64::from(height));
+            cx.checkpoint().await?;
+        }
+        for x in 0..width {
+            for c in 0..4 {
+                let sum = source(2 * x, 2 * y, c)
+                    + source(2 * x + 1, 2 * y, c)
+                    + source(2 * x, 2 * y + 1, c)
+                    + source(2 * x + 1, 2 * y + 1, c);
+                rgba.push((sum / 4) as u8);
             }
         }
-        cx.progress(1.0);
-        Ok(Image { width, height, rgba })
     }
+    cx.progress(1.0);
+    Ok(Image { width, height, rgba })
 }
 
 /// The luminance range and mean of an image.
@@ -119,20 +112,13 @@ pub struct Stats {
 
 /// Measures an image's luminance. With `faults.crash` set, the first attempt panics
 /// instead (the page's "crash next").
-pub struct Analyze;
-
-impl TaskMethod for Analyze {
-    const NAME: &'static str = "analyze";
-    type Input = (Image, Faults);
-    type Output = Stats;
-
-    async fn run((image, faults): (Image, Faults), cx: TaskContext) -> Result<Stats, HandlerError> {
-        if faults.crash && cx.attempt() == 1 {
-            panic!("crash requested while analyzing");
-        }
-        faults.roll("analyze", &cx)?;
-        measure(&image)
+#[task_method]
+pub async fn analyze((image, faults): (Image, Faults), cx: TaskContext) -> Result<Stats, HandlerError> {
+    if faults.crash && cx.attempt() == 1 {
+        panic!("crash requested while analyzing");
     }
+    faults.roll("analyze", &cx)?;
+    measure(&image)
 }
 
 fn measure(image: &Image) -> Result<Stats, HandlerError> {
@@ -151,10 +137,7 @@ fn luminance(pixel: &[u8]) -> u8 {
     ((u32::from(pixel[0]) * 299 + u32::from(pixel[1]) * 587 + u32::from(pixel[2]) * 114) / 1000) as u8
 }
 
-/// Stretches an image's contrast to the full range and encodes it as a BMP.
-pub struct Enhance;
-
-/// What [`Enhance`] answers.
+/// What [`enhance`](fn@enhance) answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Enhanced {
     /// A 24-bit BMP file.
@@ -163,30 +146,26 @@ pub struct Enhanced {
     pub stats: Stats,
 }
 
-impl TaskMethod for Enhance {
-    const NAME: &'static str = "enhance";
-    type Input = (Image, Stats, Faults);
-    type Output = Enhanced;
-
-    async fn run(
-        (mut image, stats, faults): (Image, Stats, Faults),
-        cx: TaskContext,
-    ) -> Result<Enhanced, HandlerError> {
-        image.check()?;
-        faults.roll("enhance", &cx)?;
-        let span = f64::from(stats.max.saturating_sub(stats.min)).max(1.0);
-        for pixel in image.rgba.chunks_exact_mut(4) {
-            for channel in &mut pixel[..3] {
-                let stretched = (f64::from(channel.saturating_sub(stats.min)) * 255.0 / span).round();
-                *channel = stretched.clamp(0.0, 255.0) as u8;
-            }
+/// Stretches an image's contrast to the full range and encodes it as a BMP.
+#[task_method]
+pub async fn enhance(
+    (mut image, stats, faults): (Image, Stats, Faults),
+    cx: TaskContext,
+) -> Result<Enhanced, HandlerError> {
+    image.check()?;
+    faults.roll("enhance", &cx)?;
+    let span = f64::from(stats.max.saturating_sub(stats.min)).max(1.0);
+    for pixel in image.rgba.chunks_exact_mut(4) {
+        for channel in &mut pixel[..3] {
+            let stretched = (f64::from(channel.saturating_sub(stats.min)) * 255.0 / span).round();
+            *channel = stretched.clamp(0.0, 255.0) as u8;
         }
-        let after = measure(&image)?;
-        Ok(Enhanced {
-            bmp: bmp(&image),
-            stats: after,
-        })
     }
+    let after = measure(&image)?;
+    Ok(Enhanced {
+        bmp: bmp(&image),
+        stats: after,
+    })
 }
 
 /// A 24-bit bottom-up BMP of `image`.
@@ -254,11 +233,11 @@ mod tests {
         let image = Image::generate(3, 64, 32);
         let cx = || TaskContext::detached(Default::default());
         let none = Faults::default();
-        let small = futures_lite_block_on(Resize::run((image, none), cx())).unwrap();
+        let small = futures_lite_block_on(resize((image, none), cx())).unwrap();
         assert_eq!((small.width, small.height, small.rgba.len()), (32, 16, 32 * 16 * 4));
-        let stats = futures_lite_block_on(Analyze::run((small.clone(), none), cx())).unwrap();
+        let stats = futures_lite_block_on(analyze((small.clone(), none), cx())).unwrap();
         assert!(stats.min < stats.max);
-        let enhanced = futures_lite_block_on(Enhance::run((small, stats, none), cx())).unwrap();
+        let enhanced = futures_lite_block_on(enhance((small, stats, none), cx())).unwrap();
         let (before, after) = (stats.max - stats.min, enhanced.stats.max - enhanced.stats.min);
         assert!(after > before, "the contrast was stretched: {before} -> {after}");
         assert_eq!(&enhanced.bmp[..2], b"BM");
@@ -272,7 +251,7 @@ mod tests {
             height: 4,
             rgba: vec![0; 3],
         };
-        let result = futures_lite_block_on(Analyze::run(
+        let result = futures_lite_block_on(analyze(
             (broken, Faults::default()),
             TaskContext::detached(Default::default()),
         ));
@@ -287,10 +266,10 @@ mod tests {
             crash: false,
         };
         let image = Image::generate(1, 8, 8);
-        let failed = futures_lite_block_on(Resize::run((image.clone(), always), cx())).unwrap_err();
+        let failed = futures_lite_block_on(resize((image.clone(), always), cx())).unwrap_err();
         assert!(failed.to_string().contains("simulated resize error"), "{failed}");
-        assert!(futures_lite_block_on(Analyze::run((image.clone(), always), cx())).is_err());
-        assert!(futures_lite_block_on(Resize::run((image, Faults::default()), cx())).is_ok());
+        assert!(futures_lite_block_on(analyze((image.clone(), always), cx())).is_err());
+        assert!(futures_lite_block_on(resize((image, Faults::default()), cx())).is_ok());
     }
 
     /// Polls a future that never waits on anything but itself to completion.

@@ -11,7 +11,7 @@ use leptos_atelier::{
 use send_wrapper::SendWrapper;
 
 use crate::controls::{CRASH_POLICIES, NumberInput, OptionSelect, QUEUE_POLICIES, Stat, Toggle};
-use crate::jobs::{FlakyCount, FlakyJob};
+use crate::jobs::{FlakyJob, flaky_count};
 
 /// The lab task's id.
 pub const LAB_TASK: &str = "lab";
@@ -98,7 +98,7 @@ pub fn Lab() -> impl IntoView {
     let run = move |_| {
         clear();
         let count = job_count.get_untracked();
-        let config = TaskConfig::parallel("playground_workers")
+        let config = TaskConfig::parallel(crate::PlaygroundWorkers)
             .task_id(LAB_TASK)
             .name("Lab")
             .pool_size(LAB_POOL)
@@ -128,7 +128,7 @@ pub fn Lab() -> impl IntoView {
                     below: lab_bound(index),
                     crash: crash_first && index == 0,
                 };
-                let call = task.call_with::<FlakyCount>(job, CallOptions::new().key(LAB_KEY));
+                let call = task.call_with::<flaky_count>(job, CallOptions::new().key(LAB_KEY));
                 spawn_local(async move {
                     let outcome = Outcome::of(call.await.map(|found| found.count));
                     outcomes.update(|all| {

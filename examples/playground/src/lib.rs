@@ -10,30 +10,25 @@ pub mod jobs;
 pub mod lab;
 pub mod pipeline;
 
-use leptos_atelier::{Registry, serve};
-use wasm_bindgen::prelude::wasm_bindgen;
-
 /// Where the server serves the worker bootstrap script (so that the page's Content
 /// Security Policy can refuse `blob:` workers).
 pub const BOOTSTRAP_PATH: &str = "/atelier-bootstrap.js";
 
-/// The worker entry named in the task config: each worker calls it once it has
-/// loaded this bundle, and serves the methods registered here.
-#[wasm_bindgen]
-pub fn playground_workers() {
-    serve(
-        Registry::new()
-            .method::<jobs::CountPrimes>()
-            .method::<jobs::FlakyCount>()
-            .method::<images::Resize>()
-            .method::<images::Analyze>()
-            .method::<images::Enhance>(),
-    );
-}
+// The worker entry the tasks name (exported as `playground_workers`): each worker
+// calls it once it has loaded this bundle, and serves these methods.
+leptos_atelier::worker_entry!(
+    pub PlaygroundWorkers = [
+        jobs::count_primes,
+        jobs::flaky_count,
+        images::resize,
+        images::analyze,
+        images::enhance,
+    ]
+);
 
 /// Hydrates the server-rendered page. Called by the script Leptos emits, never in a worker.
 #[cfg(feature = "hydrate")]
-#[wasm_bindgen]
+#[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);

@@ -14,7 +14,7 @@ use leptos_atelier::{
 use super::item::{Item, Stage};
 use super::settings::Controls;
 use super::stages::{Stages, analyze_config, define_stage};
-use crate::images::{Analyze, Enhance, Faults, Image, Resize, base64};
+use crate::images::{Faults, Image, analyze, base64, enhance, resize};
 
 /// The key every call of a pipeline run carries.
 pub const PIPELINE_KEY: &str = "pipeline-run";
@@ -132,11 +132,11 @@ async fn process(
         })
     });
     let plain = Faults { crash: false, ..faults };
-    let small = stages.resize.call_with::<Resize>((image, plain), progress).await?;
+    let small = stages.resize.call_with::<resize>((image, plain), progress).await?;
     set(&|item| item.stage = Stage::Analyze);
     let stats = stages
         .analyze
-        .call_with::<Analyze>((small.clone(), faults), keyed())
+        .call_with::<analyze>((small.clone(), faults), keyed())
         .await?;
     set(&|item| {
         item.stage = Stage::Enhance;
@@ -144,7 +144,7 @@ async fn process(
     });
     let enhanced = stages
         .enhance
-        .call_with::<Enhance>((small, stats, plain), keyed())
+        .call_with::<enhance>((small, stats, plain), keyed())
         .await?;
     let url = format!("data:image/bmp;base64,{}", base64(&enhanced.bmp));
     set(&|item| {

@@ -4,6 +4,7 @@
 use leptos_atelier::{InitMode, Task, TaskConfig, TaskRuntime, use_task_runtime};
 
 use super::settings::Settings;
+use crate::PlaygroundWorkers;
 
 pub const RESIZE: &str = "resize";
 pub const ANALYZE: &str = "analyze";
@@ -30,7 +31,7 @@ pub fn define_stages(settings: Settings) -> Option<Stages> {
     let define = |config: TaskConfig| define_stage(&runtime, config);
     Some(Stages {
         resize: define(
-            TaskConfig::parallel("playground_workers")
+            TaskConfig::parallel(PlaygroundWorkers)
                 .task_id(RESIZE)
                 .name("Resize")
                 .pool_size(4)
@@ -38,7 +39,7 @@ pub fn define_stages(settings: Settings) -> Option<Stages> {
         )?,
         analyze: define(analyze_config(settings))?,
         enhance: define(
-            TaskConfig::singleton("playground_workers")
+            TaskConfig::singleton(PlaygroundWorkers)
                 .task_id(ENHANCE)
                 .name("Enhance")
                 .max_queue_depth(8)
@@ -55,7 +56,7 @@ pub fn define_stage(runtime: &TaskRuntime, config: TaskConfig) -> Option<Task> {
 /// The analyze stage's settings: its queue and crash policies come from the page; with
 /// the depth switch off it keeps a depth of 2, as in Atelier's demo.
 pub fn analyze_config(settings: Settings) -> TaskConfig {
-    TaskConfig::singleton("playground_workers")
+    TaskConfig::singleton(PlaygroundWorkers)
         .task_id(ANALYZE)
         .name("Analyze")
         .init(InitMode::Eager)

@@ -1,0 +1,3 @@
+leptos_atelier::worker_entry!(pub AppWorkers = []);
+
+fn main() {}
