@@ -59,6 +59,8 @@ pub struct ReadmeDoctests;
 mod abort;
 mod codec;
 mod config;
+#[cfg(feature = "devtools")]
+mod devtools;
 mod error;
 mod executor;
 mod listeners;
@@ -79,6 +81,8 @@ pub use abort::{AbortController, AbortSignal, AbortTaskController, Aborted};
 pub use config::{
     ConfigError, CrashPolicy, DEFAULT_CANCEL_GRACE, DEFAULT_START_TIMEOUT, InitMode, QueuePolicy, TaskConfig, TaskKind,
 };
+#[cfg(feature = "devtools")]
+pub use devtools::{DEVTOOLS_CSS, RuntimeDevtools};
 pub use error::{HandlerError, PayloadSide, TaskError};
 pub use leptos_atelier_macros::{task_method, worker_entry};
 pub use listeners::Subscription;

@@ -22,7 +22,7 @@ test('home: the hero offers the install commands and leads to the docs and the p
   await expect(page.locator('.explainer')).toHaveCount(5);
   // The code sample's tabs switch the file shown.
   await page.locator('#sample-1').click();
-  await expect(page.locator('#sample-code')).toContainText('impl TaskMethod for Resize');
+  await expect(page.locator('#sample-code')).toContainText('pub async fn resize(image: Image');
   await page.locator('#sample-2').click();
   await expect(page.locator('#sample-code')).toContainText('WORKER_BOOTSTRAP');
   await page.screenshot({ path: testInfo.outputPath('home.png'), fullPage: true });
@@ -46,6 +46,7 @@ test('docs: the guides render from markdown, with a sidebar in manifest order', 
     'Transferables',
     'Observability',
     'Running for days',
+    'Devtools',
     'cargo-leptos (SSR + hydrate)',
     'Trunk (client-side rendering)',
     'Bundlers (Vite, webpack, …)',

@@ -81,6 +81,8 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+        // Every task, queue, worker and aborted key of the page's runtime, one click away.
+        <leptos_atelier::RuntimeDevtools />
     }
 }
 

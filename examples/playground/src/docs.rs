@@ -29,7 +29,7 @@ macro_rules! page {
 const SECTIONS: [&str; 3] = ["Guides", "Build setups", "API"];
 
 /// The docs, in sidebar order (Atelier's site manifest: guides, then the API).
-pub const PAGES: [Page; 12] = [
+pub const PAGES: [Page; 13] = [
     page!("getting-started", "Getting started", "Guides"),
     page!("worker-setup", "Worker setup", "Guides"),
     page!("backpressure", "Backpressure and queue states", "Guides"),
@@ -38,6 +38,7 @@ pub const PAGES: [Page; 12] = [
     page!("transferables", "Transferables", "Guides"),
     page!("observability", "Observability", "Guides"),
     page!("reliability", "Running for days", "Guides"),
+    page!("devtools", "Devtools", "Guides"),
     page!("cargo-leptos", "cargo-leptos (SSR + hydrate)", "Build setups"),
     page!("trunk", "Trunk (client-side rendering)", "Build setups"),
     page!("bundlers", "Bundlers (Vite, webpack, …)", "Build setups"),

@@ -1,0 +1,170 @@
+//! One task in the devtools panel: its kind and status (a halt is an alert), its queue
+//! against its limits, its workers, its last crash, latency percentiles, and buttons
+//! to stop and start its workers.
+
+use leptos::prelude::*;
+
+use crate::config::TaskKind;
+use crate::observe::{LatencySummary, TaskSnapshot, TaskStatus, WorkerState};
+use crate::reactive::{use_task_runtime, use_task_snapshot, use_task_telemetry};
+
+fn status_label(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Idle => "idle",
+        TaskStatus::Active => "active",
+        TaskStatus::Paused => "paused (workers stopped)",
+        TaskStatus::Halted => "HALTED after a crash",
+    }
+}
+
+fn worker_label(state: WorkerState) -> &'static str {
+    match state {
+        WorkerState::Stopped => "stopped",
+        WorkerState::Starting => "starting",
+        WorkerState::Ready => "ready",
+        WorkerState::Crashed => "crashed",
+    }
+}
+
+fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.1} ms"))
+}
+
+/// The card of task `task_id`.
+#[component]
+pub(super) fn TaskCard(task_id: String) -> impl IntoView {
+    let snapshot = use_task_snapshot(task_id.clone());
+    let telemetry = use_task_telemetry(task_id.clone());
+    let control = {
+        let task_id = task_id.clone();
+        move |start: bool| {
+            if let Some(task) = use_task_runtime().and_then(|runtime| runtime.task(&task_id)) {
+                if start {
+                    task.start_workers();
+                } else {
+                    task.stop_workers();
+                }
+            }
+        }
+    };
+    let (stop, start) = (control.clone(), control);
+    let read = move |f: fn(&TaskSnapshot) -> String| move || snapshot.with(|s| s.as_ref().map(f).unwrap_or_default());
+    let halted = move || snapshot.with(|s| s.as_ref().is_some_and(|s| s.status == TaskStatus::Halted));
+    let heading_id = format!("atelier-devtools-task-{task_id}");
+    let labelled_by = heading_id.clone();
+    view! {
+        <article class="atelier-devtools-task" aria-labelledby=labelled_by data-task=task_id>
+            <h3 id=heading_id>
+                {read(|s| s.task_name.clone().unwrap_or_else(|| s.task_id.clone()))}
+                <span class="atelier-devtools-kind">
+                    {read(|s| match s.task_kind {
+                        TaskKind::Parallel => format!("pool of {}", s.pool_size),
+                        TaskKind::Singleton => "singleton".to_owned(),
+                    })}
+                </span>
+            </h3>
+            <p
+                class="atelier-devtools-status"
+                class:atelier-devtools-halted=halted
+                role=move || if halted() { "alert" } else { "status" }
+            >
+                {read(|s| status_label(s.status).to_owned())}
+            </p>
+            <dl class="atelier-devtools-queue">
+                <dt>"in flight"</dt>
+                <dd data-field="in-flight">{read(|s| format!("{} / {}", s.in_flight, s.max_in_flight))}</dd>
+                <dt>"pending"</dt>
+                <dd data-field="pending">{read(|s| format!("{} / {}", s.pending, s.max_queue_depth))}</dd>
+                <dt>"waiting"</dt>
+                <dd data-field="waiting">{read(|s| s.waiting.to_string())}</dd>
+                <dt>"dispatched"</dt>
+                <dd data-field="dispatched">{read(|s| s.total_dispatched.to_string())}</dd>
+                <dt>"completed / failed / canceled / rejected"</dt>
+                <dd data-field="outcomes">
+                    {move || {
+                        telemetry
+                            .with(|t| format!("{} / {} / {} / {}", t.succeeded, t.failed, t.canceled, t.rejected))
+                    }}
+                </dd>
+            </dl>
+            <ul class="atelier-devtools-workers" aria-label="workers">
+                {move || {
+                    snapshot
+                        .with(|s| s.as_ref().map(|s| s.workers.clone()).unwrap_or_default())
+                        .into_iter()
+                        .map(|worker| {
+                            view! {
+                                <li data-state=worker_label(worker.state)>
+                                    {format!(
+                                        "worker {}: {}, {} in flight, {} completed",
+                                        worker.index,
+                                        worker_label(worker.state),
+                                        worker.in_flight,
+                                        worker.completed,
+                                    )}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            {move || {
+                snapshot
+                    .with(|s| s.as_ref().and_then(|s| s.last_crash.clone()))
+                    .map(|crash| {
+                        view! {
+                            <p class="atelier-devtools-crash" data-field="last-crash">
+                                {format!(
+                                    "last crash: worker {} at {:.0} ms: {}",
+                                    crash.worker_index,
+                                    crash.at_ms,
+                                    crash.cause,
+                                )}
+                            </p>
+                        }
+                    })
+            }}
+            <table class="atelier-devtools-latency">
+                <caption>"Latency"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">""</th>
+                        <th scope="col">"p50"</th>
+                        <th scope="col">"p90"</th>
+                        <th scope="col">"p95"</th>
+                        <th scope="col">"p99"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {[("run time", false), ("queue wait", true)]
+                        .into_iter()
+                        .map(|(label, wait)| {
+                            let pick = move |f: fn(&LatencySummary) -> Option<f64>| {
+                                move || {
+                                    telemetry.with(|t| ms(f(if wait { &t.queue_wait } else { &t.run_time })))
+                                }
+                            };
+                            view! {
+                                <tr>
+                                    <th scope="row">{label}</th>
+                                    <td>{pick(|l| l.p50_ms)}</td>
+                                    <td>{pick(|l| l.p90_ms)}</td>
+                                    <td>{pick(|l| l.p95_ms)}</td>
+                                    <td>{pick(|l| l.p99_ms)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <div class="atelier-devtools-actions">
+                <button type="button" on:click=move |_| stop(false)>
+                    "Stop workers"
+                </button>
+                <button type="button" on:click=move |_| start(true)>
+                    "Start workers"
+                </button>
+            </div>
+        </article>
+    }
+}
