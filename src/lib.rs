@@ -84,7 +84,48 @@ pub use config::{
 #[cfg(feature = "devtools")]
 pub use devtools::{DEVTOOLS_CSS, RuntimeDevtools};
 pub use error::{HandlerError, PayloadSide, TaskError};
-pub use leptos_atelier_macros::{task_method, worker_entry};
+/// Run on the simulated transport, as a test of a method would:
+///
+/// ```
+/// use futures_util::FutureExt;
+/// use leptos_atelier::testing::SimTransport;
+/// use leptos_atelier::{HandlerError, TaskConfig, TaskContext, TaskRuntime, WorkerEntry, task_method, worker_entry};
+///
+/// /// Doubles its input; the context argument is optional.
+/// #[task_method]
+/// async fn double(n: u32, cx: TaskContext) -> Result<u32, HandlerError> {
+///     cx.progress(1.0);
+///     Ok(n * 2)
+/// }
+///
+/// worker_entry!(pub MathWorkers = [double]);
+///
+/// let sim = SimTransport::new(MathWorkers::registry);
+/// let runtime = TaskRuntime::simulated(&sim);
+/// let task = runtime.define(TaskConfig::singleton(MathWorkers)).unwrap();
+/// let call = task.call::<double>(21);
+/// sim.run_until_idle();
+/// assert_eq!(call.now_or_never().unwrap(), Ok(42));
+/// ```
+pub use leptos_atelier_macros::task_method;
+/// Declares the entry `math_workers` and its typed handle `MathWorkers`:
+///
+/// ```
+/// use leptos_atelier::{HandlerError, TaskConfig, TaskRuntime, WorkerEntry, task_method, worker_entry};
+///
+/// #[task_method]
+/// async fn double(n: u32) -> Result<u32, HandlerError> {
+///     Ok(n * 2)
+/// }
+///
+/// worker_entry!(pub MathWorkers = [double]);
+///
+/// assert_eq!(MathWorkers::NAME, "math_workers");
+/// let runtime = TaskRuntime::new();
+/// let task = runtime.define(TaskConfig::parallel(MathWorkers).task_id("math")).unwrap();
+/// assert_eq!(task.id(), "math");
+/// ```
+pub use leptos_atelier_macros::worker_entry;
 pub use listeners::Subscription;
 pub use method::{TaskContext, TaskMethod};
 pub use observe::{

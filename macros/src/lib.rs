@@ -17,19 +17,19 @@ use proc_macro::TokenStream;
 
 /// Makes a worker method of an `async fn`.
 ///
-/// ```ignore
-/// use leptos_atelier::{HandlerError, TaskContext, task_method};
+/// ```text
+/// use leptos_atelier::{HandlerError, task_method};
 ///
 /// #[task_method]
-/// async fn count_primes(limit: u32, cx: TaskContext) -> Result<u32, HandlerError> {
-///     # let _ = cx;
+/// async fn count_primes(limit: u32) -> Result<u32, HandlerError> {
 ///     Ok((2..limit).filter(|n| (2..*n).all(|d| n % d != 0)).count() as u32)
 /// }
 /// // A caller: `task.call::<count_primes>(10_000)`.
 /// ```
 ///
 /// The function stays as written; beside it the macro defines a type of the same name
-/// (in the type namespace only) that implements `TaskMethod`: its `NAME` is the
+/// (in the type namespace only) that implements `TaskMethod` (examples that run are
+/// on `leptos_atelier::task_method`): its `NAME` is the
 /// function's name (or `#[task_method(name = "...")]`), its `Input` the first
 /// argument's type and its `Output` the `Ok` type. The context argument is optional.
 #[proc_macro_attribute]
@@ -48,7 +48,7 @@ pub fn task_method(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Declares a worker entry serving a list of methods.
 ///
-/// ```ignore
+/// ```text
 /// leptos_atelier::worker_entry!(pub AppWorkers = [count_primes, hash_file]);
 ///
 /// let task = runtime.define(TaskConfig::parallel(AppWorkers))?;
