@@ -1,7 +1,7 @@
 //! `<RuntimeDevtools/>` in a client-side-rendered app, in headless Chromium with real
 //! workers: closed it renders only its toggle; open it shows each task's queue against
-//! its limits, its workers and its last crash with the cause, and the aborted keys,
-//! which it can abort and clear.
+//! its limits, its workers, its last crash with the cause, its latency trend, the
+//! recent calls and failures, and the aborted keys, which it can abort and clear.
 
 #![cfg(all(target_arch = "wasm32", feature = "devtools"))]
 

@@ -3,8 +3,8 @@
 //!
 //! [`RuntimeDevtools`] is dropped in once, anywhere under [`provide_task_runtime`]: a
 //! toggle, and when open a panel with every task (kind, status, queue against its
-//! limits, workers, the last crash, latency percentiles, stop and start), and the
-//! aborted keys (abort and clear). It reads only the public API (the snapshot,
+//! limits, workers, the last crash, latency percentiles and their trend, stop and
+//! start), the recent failures and calls, and the aborted keys (abort and clear). It reads only the public API (the snapshot,
 //! telemetry and abort hooks and the runtime in context) and builds nothing while
 //! closed: the panel and its subscriptions exist only while it is open. On the server
 //! it renders the closed toggle, like the hooks render their initial values.
@@ -15,12 +15,15 @@
 //!
 //! [`provide_task_runtime`]: crate::provide_task_runtime
 
+mod activity;
 mod keys;
 mod task_card;
+mod trend;
 
 use leptos::prelude::*;
 
 use crate::reactive::use_runtime_snapshot;
+use activity::RecentActivity;
 use keys::AbortKeys;
 use task_card::TaskCard;
 
@@ -110,6 +113,7 @@ fn Panel() -> impl IntoView {
                     <TaskCard task_id />
                 </For>
             </Show>
+            <RecentActivity />
             <AbortKeys />
         </section>
     }

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use super::trend::Trend;
 use crate::config::TaskKind;
 use crate::observe::{LatencySummary, TaskSnapshot, TaskStatus, WorkerState};
 use crate::reactive::{use_task_runtime, use_task_snapshot, use_task_telemetry};
@@ -157,6 +158,7 @@ pub(super) fn TaskCard(task_id: String) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
+            <Trend telemetry />
             <div class="atelier-devtools-actions">
                 <button type="button" on:click=move |_| stop(false)>
                     "Stop workers"

@@ -490,14 +490,14 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `npm ci` in end2end/ unless the locked Playwright and binaryen are already there.
+/// `npm ci` in end2end/ unless the locked Playwright, axe-core and binaryen are already there.
 fn npm_packages() -> Result {
     let end2end = root().join("end2end");
     let has = |package: &str, version: &str| {
         fs::read_to_string(end2end.join("node_modules").join(package).join("package.json"))
             .is_ok_and(|manifest| manifest.contains(&format!("\"version\": \"{version}\"")))
     };
-    if has("@playwright/test", "1.65.1") && has("binaryen", "132.0.0") {
+    if has("@playwright/test", "1.65.1") && has("@axe-core/playwright", "4.13.0") && has("binaryen", "132.0.0") {
         return Ok(());
     }
     let mut npm = command("npm", &["ci", "--no-audit", "--no-fund"]);
