@@ -129,7 +129,7 @@ pub(super) fn TaskCard(task_id: String) -> impl IntoView {
                 <caption>"Latency"</caption>
                 <thead>
                     <tr>
-                        <th scope="col">""</th>
+                        <th scope="col">"series"</th>
                         <th scope="col">"p50"</th>
                         <th scope="col">"p90"</th>
                         <th scope="col">"p95"</th>
