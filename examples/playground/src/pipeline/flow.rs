@@ -11,8 +11,8 @@ use super::stages::{ANALYZE, ENHANCE, RESIZE};
 /// its pending meter (pending against depth; orange from 90 %), waiting count and depth.
 #[component]
 pub fn FlowGraph(items: RwSignal<Vec<Item>>) -> impl IntoView {
-    let queued = move || items.with(|all| all.iter().filter(|i| i.stage == Stage::Queued).count());
-    let done = move || items.with(|all| all.iter().filter(|i| i.stage == Stage::Done).count());
+    let queued = move || items.with(|all| all.iter().filter(|i| i.stage.get() == Stage::Queued).count());
+    let done = move || items.with(|all| all.iter().filter(|i| i.stage.get() == Stage::Done).count());
     view! {
         <div class="flow-graph" id="flow-graph">
             <EndNode name="source" count=queued what=" images not started" />

@@ -1,5 +1,8 @@
-//! One image's way through the pipeline: the [`Stage`] it is in and what it produced.
-//! Plain data; the run writes it, the cards and the flow graph read it.
+//! One image's way through the pipeline: the [`Stage`] it is in and what it produced,
+//! each in a signal of its own; the run writes them, the cards and the flow graph read
+//! them.
+
+use leptos::prelude::*;
 
 /// Where an image is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,26 +38,27 @@ impl Stage {
     }
 }
 
-/// One image's way through the pipeline.
-#[derive(Debug, Clone, PartialEq)]
+/// One image's way through the pipeline: a signal per field, so a progress report or a
+/// stage change re-renders that image's card alone, not the list.
+#[derive(Debug, Clone, Copy)]
 pub struct Item {
-    pub stage: Stage,
-    pub progress: f64,
-    pub url: Option<String>,
-    pub before: Option<(u8, u8)>,
-    pub after: Option<(u8, u8)>,
-    pub error: Option<String>,
+    pub stage: RwSignal<Stage>,
+    pub progress: RwSignal<f64>,
+    pub url: RwSignal<Option<String>>,
+    pub before: RwSignal<Option<(u8, u8)>>,
+    pub after: RwSignal<Option<(u8, u8)>>,
+    pub error: RwSignal<Option<String>>,
 }
 
 impl Item {
     pub fn queued() -> Self {
         Self {
-            stage: Stage::Queued,
-            progress: 0.0,
-            url: None,
-            before: None,
-            after: None,
-            error: None,
+            stage: RwSignal::new(Stage::Queued),
+            progress: RwSignal::new(0.0),
+            url: RwSignal::new(None),
+            before: RwSignal::new(None),
+            after: RwSignal::new(None),
+            error: RwSignal::new(None),
         }
     }
 }

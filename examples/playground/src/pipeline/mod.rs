@@ -49,13 +49,15 @@ pub fn Pipeline() -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     let runs = StoredValue::new(0u32);
+    // Owns the current run's item signals; replaced (and the old ones freed) by each run.
+    let scope = StoredValue::new(Vec::<Owner>::new());
     let items = RwSignal::new(Vec::<Item>::new());
     let UseAbortStateReturn {
         is_aborted,
         abort,
         clear,
     } = use_abort_state(PIPELINE_KEY);
-    let running = move || items.with(|all| all.iter().any(|i| !i.stage.is_settled()));
+    let running = move || items.with(|all| all.iter().any(|i| !i.stage.get().is_settled()));
 
     let choose = move |next: Tab| {
         tab.set(next);
@@ -63,30 +65,30 @@ pub fn Pipeline() -> impl IntoView {
     };
     let reset = move |_| {
         controls.apply(tab.get_untracked().defaults());
-        items.set(Vec::new());
+        run::replace_items(items, scope, 0);
         let settings = controls.read();
         stages.set_value(define_stages(settings));
     };
     let run = move |_| {
         runs.update_value(|n| *n += 1);
-        run::start(stages, controls, items, runs.get_value(), &clear);
+        run::start(stages, controls, items, scope, runs.get_value(), &clear);
     };
 
     let count_in = move |stage: Stage| {
         Signal::derive(move || {
             items
-                .with(|all| all.iter().filter(|i| i.stage == stage).count())
+                .with(|all| all.iter().filter(|i| i.stage.get() == stage).count())
                 .to_string()
         })
     };
-    let first_error = move || items.with(|all| all.iter().find_map(|i| i.error.clone()));
+    let first_error = move || items.with(|all| all.iter().find_map(|i| i.error.get()));
     let run_status = move || {
         items.with(|all| {
             if all.is_empty() {
                 "idle"
-            } else if all.iter().any(|i| !i.stage.is_settled()) {
+            } else if all.iter().any(|i| !i.stage.get().is_settled()) {
                 "running"
-            } else if all.iter().any(|i| i.stage == Stage::Canceled) {
+            } else if all.iter().any(|i| i.stage.get() == Stage::Canceled) {
                 "aborted"
             } else {
                 "done"
@@ -150,6 +152,7 @@ pub fn Pipeline() -> impl IntoView {
             <FlowGraph items />
             <crate::events::EventPanel />
             <ul class="images">
+                // Rebuilt only when a run starts; each card follows its own item's signals.
                 {move || {
                     items
                         .get()

@@ -23,11 +23,12 @@ const SIDE: u32 = 320;
 
 /// Starts a run with the page's settings: redefines `analyze` with the chosen queue and
 /// crash settings, clears the run key (`clear`), and runs every image in the
-/// background, writing into `items`. `run_number` names the run's trace.
+/// background, writing into `items` (whose signals `scope` owns). `run_number` names the run's trace.
 pub fn start(
     stages: StoredValue<Option<Stages>, LocalStorage>,
     controls: Controls,
     items: RwSignal<Vec<Item>>,
+    scope: StoredValue<Vec<Owner>>,
     run_number: u32,
     clear: impl Fn(),
 ) {
@@ -44,7 +45,7 @@ pub fn start(
     let aborts = runtime.abort_controller();
     clear();
     let count = settings.images;
-    items.set(vec![Item::queued(); count]);
+    replace_items(items, scope, count);
     // The first image's analyze call crashes its worker, if armed.
     let crash_first = controls.crash_next.get_untracked();
     controls.crash_next.set(false);
@@ -70,6 +71,25 @@ pub fn start(
     spawn_local(finish(stream, items, trace, aborts));
 }
 
+/// Gives the page `count` fresh items, their signals owned by a scope of this run, and
+/// frees those of the run before the previous one (the previous run's cards may still
+/// read theirs until the list re-renders): however many runs, at most two runs'
+/// signals are alive.
+pub fn replace_items(items: RwSignal<Vec<Item>>, scope: StoredValue<Vec<Owner>>, count: usize) {
+    let owner = Owner::new();
+    let fresh = owner.with(|| (0..count).map(|_| Item::queued()).collect());
+    items.set(fresh);
+    let stale = scope
+        .try_update_value(|owners| {
+            owners.push(owner);
+            (owners.len() > 2).then(|| owners.remove(0))
+        })
+        .flatten();
+    if let Some(stale) = stale {
+        stale.cleanup();
+    }
+}
+
 /// Marks each image that failed or was canceled as it settles, then the images the
 /// abort kept from starting, and ends the run's trace with the first real failure.
 async fn finish(
@@ -86,18 +106,16 @@ async fn finish(
         if !canceled {
             failure.get_or_insert_with(|| error.clone());
         }
-        items.update(|all| {
-            if let Some(item) = all.get_mut(settled.item) {
-                item.stage = if canceled { Stage::Canceled } else { Stage::Failed };
-                item.error = Some(error.to_string());
-            }
-        });
-    }
-    items.update(|all| {
-        for item in all.iter_mut().filter(|i| i.stage == Stage::Queued) {
-            item.stage = Stage::Canceled;
+        if let Some(item) = items.with_untracked(|all| all.get(settled.item).copied()) {
+            item.stage.set(if canceled { Stage::Canceled } else { Stage::Failed });
+            item.error.set(Some(error.to_string()));
         }
-    });
+    }
+    for item in items.get_untracked() {
+        if item.stage.get_untracked() == Stage::Queued {
+            item.stage.set(Stage::Canceled);
+        }
+    }
     trace.end(match failure {
         Some(error) => TraceEnd::from_error(&error),
         None if aborts.is_aborted(PIPELINE_KEY) => TraceEnd::canceled(),
@@ -114,44 +132,30 @@ async fn process(
     trace: Trace,
     faults: Faults,
 ) -> Result<(), TaskError> {
-    let set = move |change: &dyn Fn(&mut Item)| {
-        items.update(|all| {
-            if let Some(item) = all.get_mut(index) {
-                change(item);
-            }
-        })
+    let Some(item) = items.with_untracked(|all| all.get(index).copied()) else {
+        return Ok(());
     };
     let keyed = || CallOptions::new().key(PIPELINE_KEY).trace(&trace);
-    set(&|item| item.stage = Stage::Resize);
+    item.stage.set(Stage::Resize);
     let image = Image::generate(index as u32 + 1, SIDE, SIDE);
-    let progress = keyed().on_progress(move |fraction| {
-        items.update(|all| {
-            if let Some(item) = all.get_mut(index) {
-                item.progress = fraction;
-            }
-        })
-    });
+    let progress = keyed().on_progress(move |fraction| item.progress.set(fraction));
     let plain = Faults { crash: false, ..faults };
     let small = stages.resize.call_with::<resize>((image, plain), progress).await?;
-    set(&|item| item.stage = Stage::Analyze);
+    item.stage.set(Stage::Analyze);
     let stats = stages
         .analyze
         .call_with::<analyze>((small.clone(), faults), keyed())
         .await?;
-    set(&|item| {
-        item.stage = Stage::Enhance;
-        item.before = Some((stats.min, stats.max));
-    });
+    item.before.set(Some((stats.min, stats.max)));
+    item.stage.set(Stage::Enhance);
     let enhanced = stages
         .enhance
         .call_with::<enhance>((small, stats, plain), keyed())
         .await?;
     let url = format!("data:image/bmp;base64,{}", base64(&enhanced.bmp));
-    set(&|item| {
-        item.stage = Stage::Done;
-        item.progress = 1.0;
-        item.after = Some((enhanced.stats.min, enhanced.stats.max));
-        item.url = Some(url.clone());
-    });
+    item.progress.set(1.0);
+    item.after.set(Some((enhanced.stats.min, enhanced.stats.max)));
+    item.url.set(Some(url));
+    item.stage.set(Stage::Done);
     Ok(())
 }
