@@ -150,7 +150,7 @@ test('pipeline tabs: each starts from its own settings and shows its controls; R
   await expect(page.locator('#pipeline-done')).toHaveText('40', { timeout: 120_000 });
   await expect(page.locator('#node-external .count')).toHaveText('40');
   await expect(page.locator('#node-source .count')).toHaveText('0');
-  await expect(page.locator('#pipeline-run-status')).toHaveText('done');
+  await expect(page.locator('#pipeline-run-status')).toHaveText('completed');
   await expect(page.locator('#edge-analyze .pending')).toHaveText('0 / 8');
   await expect(page.locator('#pipeline-abort')).toBeHidden();
   await page.screenshot({ path: testInfo.outputPath('pipeline-tabs.png'), fullPage: true });
@@ -165,11 +165,14 @@ test('pipeline: a simulated error rate fails images with the handler error, and 
   await page.locator('#pipeline-run').click();
   await expect(page.locator('#pipeline-failed')).toHaveText('5', { timeout: 60_000 });
   await expect(page.locator('#pipeline-error')).toContainText('simulated resize error');
+  // Every image failed: the run says so, not "completed".
+  await expect(page.locator('#pipeline-run-status')).toHaveText('failed');
   await page.screenshot({ path: testInfo.outputPath('pipeline-errors.png'), fullPage: true });
   await page.locator('#reset-crashes').click();
   await expect(page.locator('#pipeline-error-rate')).toHaveValue('0');
   await page.locator('#pipeline-run').click();
   await expect(page.locator('#pipeline-done')).toHaveText('5', { timeout: 60_000 });
   await expect(page.locator('#pipeline-failed')).toHaveText('0');
+  await expect(page.locator('#pipeline-run-status')).toHaveText('completed');
   expect(problems).toEqual([]);
 });

@@ -20,7 +20,7 @@ mod settings;
 mod stages;
 
 use leptos::prelude::*;
-use leptos_atelier::{UseAbortStateReturn, use_abort_state};
+use leptos_atelier::{TaskStatus, UseAbortStateReturn, use_abort_state, use_task_snapshot};
 
 use card::ImageCard;
 use flow::FlowGraph;
@@ -82,16 +82,30 @@ pub fn Pipeline() -> impl IntoView {
         })
     };
     let first_error = move || items.with(|all| all.iter().find_map(|i| i.error.get()));
+    // What the last run came to, in words; a crash halt of any stage says so.
+    let stage_snapshots = [RESIZE, ANALYZE, ENHANCE].map(use_task_snapshot);
+    let halted = move || {
+        stage_snapshots
+            .iter()
+            .any(|s| s.with(|t| t.as_ref().is_some_and(|t| t.status == TaskStatus::Halted)))
+    };
     let run_status = move || {
         items.with(|all| {
+            let count = |stage: Stage| all.iter().filter(|i| i.stage.get() == stage).count();
             if all.is_empty() {
-                "idle"
+                "no run yet"
             } else if all.iter().any(|i| !i.stage.get().is_settled()) {
                 "running"
-            } else if all.iter().any(|i| i.stage.get() == Stage::Canceled) {
+            } else if halted() {
+                "halted"
+            } else if count(Stage::Canceled) > 0 {
                 "aborted"
+            } else if count(Stage::Failed) == all.len() {
+                "failed"
+            } else if count(Stage::Failed) > 0 {
+                "completed with failures"
             } else {
-                "done"
+                "completed"
             }
         })
     };
@@ -140,11 +154,11 @@ pub fn Pipeline() -> impl IntoView {
                 <button id="pipeline-reset" disabled=move || !hydrated.get() || running() on:click=reset>
                     "Reset"
                 </button>
-                <span class="status">
-                    <b id="pipeline-run-status">{run_status}</b> ": done "
-                    <b id="pipeline-done">{count_in(Stage::Done)}</b> ", canceled "
-                    <b id="pipeline-canceled">{count_in(Stage::Canceled)}</b> ", failed "
-                    <b id="pipeline-failed">{count_in(Stage::Failed)}</b> ", total "
+                <span class="status" role="status">
+                    "Run: " <b id="pipeline-run-status">{run_status}</b> " · images: "
+                    <b id="pipeline-done">{count_in(Stage::Done)}</b> " completed, "
+                    <b id="pipeline-failed">{count_in(Stage::Failed)}</b> " failed, "
+                    <b id="pipeline-canceled">{count_in(Stage::Canceled)}</b> " canceled, of "
                     <b id="pipeline-total">{move || items.with(Vec::len).to_string()}</b>
                 </span>
             </div>
