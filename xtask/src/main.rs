@@ -509,10 +509,15 @@ fn npm_packages() -> Result {
 // demo and test
 // ---------------------------------------------------------------------------------
 
-/// Builds the playground and serves it on 127.0.0.1:3000 until interrupted.
+/// Builds the playground for release and serves it on 127.0.0.1:3000 until interrupted.
 fn demo() -> Result {
     eprintln!("\nServing the playground at http://127.0.0.1:3000 (Ctrl-C stops it)");
-    run(&mut command("cargo", &["leptos", "serve", "--project", DEMO_PROJECT]))
+    // A release build: what an app ships, and the build whose main thread the
+    // playground's long-task figures describe.
+    run(&mut command(
+        "cargo",
+        &["leptos", "serve", "--release", "--project", DEMO_PROJECT],
+    ))
 }
 
 /// Lints, then runs the native, browser (wasm-bindgen-test) and Playwright suites.
