@@ -18,6 +18,7 @@ for (const width of [1440, 390]) {
     await page.setViewportSize({ width, height: 900 });
     await page.goto('/playground');
     await expect(page.locator('#pipeline-run')).toBeEnabled();
+  await page.locator('#tab-playground').click();
     expect(await overflow(page)).toEqual({ scroll: 0, wide: [] });
     await page.locator('#pipeline-images').fill('8');
     await page.locator('#pipeline-images').dispatchEvent('change');

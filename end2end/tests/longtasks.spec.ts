@@ -12,6 +12,7 @@ async function measure(page: Page, rate: number) {
   await cdp.send('Emulation.setCPUThrottlingRate', { rate });
   await page.goto('/playground');
   await expect(page.locator('#pipeline-run')).toBeEnabled();
+  await page.locator('#tab-playground').click();
   // Long tasks so far (buffered): loading and hydration.
   const hydration: Long[] = await page.evaluate(
     () =>

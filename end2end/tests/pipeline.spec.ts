@@ -7,6 +7,9 @@ async function open(page: Page, problems: string[]) {
   });
   await page.goto('/playground');
   await expect(page.locator('#pipeline-run')).toBeEnabled();
+  // The pipeline opens on its Overview; the Playground tab has every control.
+  await expect(page.locator('#tab-overview')).toHaveAttribute('aria-selected', 'true');
+  await page.locator('#tab-playground').click();
 }
 
 async function set(page: Page, id: string, value: number) {

@@ -74,7 +74,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=crate::home::Home />
                     <Route
                         path=path!("/playground")
-                        view=|| view! { <PrimesDemo /> <crate::pipeline::Pipeline /> <crate::lab::Lab /> }
+                        view=|| view! { <PlaygroundIntro /> <crate::pipeline::Pipeline /> <PrimesDemo /> <crate::lab::Lab /> }
                     />
                     <Route path=path!("/docs") view=crate::docs::Docs />
                     <Route path=path!("/docs/:slug") view=crate::docs::Docs />
@@ -91,6 +91,19 @@ struct Job {
     index: usize,
     below: u32,
     outcome: Option<Result<PrimeCount, String>>,
+}
+
+/// The playground's title and its sections, the image pipeline first.
+#[component]
+fn PlaygroundIntro() -> impl IntoView {
+    view! {
+        <h1>"leptos_atelier playground"</h1>
+        <nav class="sections">
+            <a href="#pipeline">"Image pipeline"</a>
+            <a href="#throughput">"Throughput"</a>
+            <a href="#lab">"Backpressure · Cancellation · Crash recovery · Latency"</a>
+        </nav>
+    }
 }
 
 #[component]
@@ -170,12 +183,7 @@ fn PrimesDemo() -> impl IntoView {
 
     view! {
         <section class="demo" id="throughput">
-            <h1>"leptos_atelier playground"</h1>
-            <nav class="sections">
-                <a href="#throughput">"Throughput"</a>
-                <a href="#pipeline">"Image pipeline"</a>
-                <a href="#lab">"Backpressure · Cancellation · Crash recovery · Latency"</a>
-            </nav>
+            <h2>"Throughput: prime counts on a pool of workers"</h2>
             <p class="lead">
                 "Each job counts the primes below a bound, by trial division, on a pool of "
                 {POOL_SIZE} " Web Workers running this page's own wasm bundle. "

@@ -34,8 +34,9 @@ pub use stages::{ANALYZE, ENHANCE, RESIZE};
 
 #[component]
 pub fn Pipeline() -> impl IntoView {
-    let tab = RwSignal::new(Tab::Playground);
-    let controls = Controls::new(Tab::Playground.defaults());
+    // A newcomer lands on the Overview: what the stages are and what to try.
+    let tab = RwSignal::new(Tab::Overview);
+    let controls = Controls::new(Tab::Overview.defaults());
     let stages = StoredValue::new_local(define_stages(controls.read()));
     on_cleanup(move || {
         stages.try_with_value(|stages| {
