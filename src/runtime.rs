@@ -6,7 +6,7 @@ use std::rc::Rc;
 use crate::abort::AbortTaskController;
 use crate::config::ConfigError;
 use crate::config::TaskConfig;
-use crate::executor::Executor;
+use crate::executor::{Executor, FromRuntime};
 use crate::listeners::Subscription;
 use crate::observe::{EventBus, RuntimeEvent};
 use crate::observe::{RuntimeSnapshot, SnapshotHub, SnapshotOptions};
@@ -248,11 +248,13 @@ impl TaskRuntime {
         let executor = Executor::new(
             task_id,
             resolved,
-            self.inner.transport.clone(),
-            self.inner.platform.clone(),
-            &self.inner.hub,
-            self.inner.events.clone(),
-            self.inner.spans,
+            FromRuntime {
+                transport: &self.inner.transport,
+                platform: &self.inner.platform,
+                hub: &self.inner.hub,
+                bus: &self.inner.events,
+                spans: self.inner.spans,
+            },
         );
         let task = Task::new(executor, self.inner.aborts.clone(), Rc::downgrade(&self.inner.tasks));
         self.inner.tasks.insert(&task);

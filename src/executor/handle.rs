@@ -9,15 +9,11 @@ use std::rc::{Rc, Weak};
 
 use super::call::{Settled, Submission};
 use super::reply::{ReplyReceiver, reply_slot};
-use super::state::{State, transition};
+use super::state::{FromRuntime, State, transition};
 use crate::codec::CallId;
 use crate::config::ResolvedConfig;
-use crate::observe::EventBus;
-use crate::observe::SpanSettings;
+use crate::observe::TaskSnapshot;
 use crate::observe::TelemetrySummary;
-use crate::observe::{SnapshotHub, TaskSnapshot};
-use crate::platform::Platform;
-use crate::transport::Transport;
 
 /// A task's executor; clones share it.
 #[derive(Clone)]
@@ -28,29 +24,10 @@ pub(crate) struct Executor {
 }
 
 impl Executor {
-    pub(crate) fn new(
-        task_id: String,
-        config: ResolvedConfig,
-        transport: Rc<dyn Transport>,
-        platform: Platform,
-        hub: &Rc<SnapshotHub>,
-        bus: Rc<EventBus>,
-        spans: SpanSettings,
-    ) -> Self {
+    pub(crate) fn new(task_id: String, config: ResolvedConfig, runtime: FromRuntime<'_>) -> Self {
         let id = Rc::from(task_id.as_str());
-        let state = Rc::new_cyclic(|me| {
-            RefCell::new(State::new(
-                task_id,
-                config,
-                transport,
-                platform,
-                hub,
-                bus,
-                spans,
-                me.clone(),
-            ))
-        });
-        State::publish_first(&state, hub);
+        let state = Rc::new_cyclic(|me| RefCell::new(State::new(task_id, config, &runtime, me.clone())));
+        State::publish_first(&state, runtime.hub);
         let executor = Self { state, id };
         if executor.state.borrow().starts_eagerly() {
             executor.transition(State::spawn_all);

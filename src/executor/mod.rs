@@ -26,3 +26,4 @@ mod state;
 pub(crate) use call::{OnProgress, Submission};
 pub(crate) use handle::{CallGuard, Executor};
 pub(crate) use reply::ReplyReceiver;
+pub(crate) use state::FromRuntime;

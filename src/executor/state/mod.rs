@@ -93,18 +93,22 @@ pub(super) struct State {
     listening: bool,
 }
 
+/// What each task's executor takes from its runtime: the same for every task.
+pub(crate) struct FromRuntime<'a> {
+    pub transport: &'a Rc<dyn Transport>,
+    pub platform: &'a Platform,
+    pub hub: &'a Rc<SnapshotHub>,
+    pub bus: &'a Rc<EventBus>,
+    pub spans: SpanSettings,
+}
+
 impl State {
     /// A task's state with its workers not started yet; `me` is the state's own weak
     /// handle (timers and worker events reach it through that).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         task_id: String,
         config: ResolvedConfig,
-        transport: Rc<dyn Transport>,
-        platform: Platform,
-        hub: &Rc<SnapshotHub>,
-        bus: Rc<EventBus>,
-        spans: SpanSettings,
+        runtime: &FromRuntime<'_>,
         me: Weak<RefCell<State>>,
     ) -> Self {
         State {
@@ -120,18 +124,18 @@ impl State {
             halted: None,
             crashes: CrashTracker::default(),
             telemetry: TaskTelemetry::default(),
-            bus,
-            spans,
+            bus: runtime.bus.clone(),
+            spans: runtime.spans,
             emitted: Vec::new(),
             progress: Vec::new(),
             reported_counts: QueueCounts::default(),
             last_crash: None,
             idle_timer: None,
             was_idle: true,
-            transport,
-            platform,
+            transport: runtime.transport.clone(),
+            platform: runtime.platform.clone(),
             me,
-            hub: Rc::downgrade(hub),
+            hub: Rc::downgrade(runtime.hub),
             dropped: Rc::default(),
             stale: Rc::default(),
             listening: false,
