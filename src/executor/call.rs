@@ -58,8 +58,9 @@ pub(super) struct Settlement {
     pub(super) reply: Reply,
     pub(super) result: Result<Output, TaskError>,
     pub(super) started_at: Option<f64>,
-    /// The call's span, if it is sampled.
-    pub(super) span: Option<SpanParts>,
+    /// The call's span, if it is sampled (boxed: most calls have none, and settlements
+    /// move through a transition several times).
+    pub(super) span: Option<Box<SpanParts>>,
 }
 
 /// The calls a transition settled, answered once the state is released. Most
@@ -137,7 +138,9 @@ pub(super) struct SpanParts {
     pub(super) trace: Option<TraceLink>,
 }
 
-/// One call, from admission until it settles.
+/// One call, from admission until it settles. The queue holds it boxed
+/// ([`QueuedCall`]): it moves between the queue's phases and into its settlement by
+/// pointer, not as a few hundred bytes copied at every step.
 pub(super) struct Call {
     pub(super) id: CallId,
     pub(super) attempt: u32,
@@ -172,6 +175,9 @@ pub(super) struct Call {
     pub(super) on_progress: Option<OnProgress>,
 }
 
+/// A call as the queue holds it.
+pub(super) type QueuedCall = Box<Call>;
+
 /// Why a call is being canceled.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Cancel {
@@ -193,7 +199,7 @@ impl Call {
     /// Stops listening for aborts and hands back the caller's answer, unless the
     /// caller was already answered.
     #[inline]
-    pub(super) fn settle(mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
+    pub(super) fn settle(mut self: Box<Self>, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
         let started_at = Some(self.started_at);
         let span = self.span_parts();
@@ -206,15 +212,17 @@ impl Call {
     }
 
     #[inline]
-    pub(super) fn span_parts(&self) -> Option<SpanParts> {
-        self.sampled.then(|| SpanParts {
-            call: self.id,
-            method: self.method,
-            attempts: self.attempt,
-            worker: (self.attempt > 0).then_some(self.worker),
-            queue_wait_total: self.queue_wait_total,
-            queue_wait_last: self.queue_wait_last,
-            trace: self.trace.clone(),
+    pub(super) fn span_parts(&self) -> Option<Box<SpanParts>> {
+        self.sampled.then(|| {
+            Box::new(SpanParts {
+                call: self.id,
+                method: self.method,
+                attempts: self.attempt,
+                worker: (self.attempt > 0).then_some(self.worker),
+                queue_wait_total: self.queue_wait_total,
+                queue_wait_last: self.queue_wait_last,
+                trace: self.trace.clone(),
+            })
         })
     }
 

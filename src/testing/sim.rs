@@ -71,8 +71,37 @@ struct SimWorker {
     alive: Rc<Cell<bool>>,
     announced: bool,
     start_failure: Option<String>,
-    inbox: Rc<RefCell<VecDeque<Vec<u8>>>>,
+    inbox: Rc<RefCell<Inbox>>,
     outbox: Rc<RefCell<VecDeque<WorkerEvent>>>,
+}
+
+/// The frames posted to a simulated worker and not yet read, and a few buffers of
+/// frames it has read, which the next posts copy into instead of allocating (a
+/// browser's `postMessage` copies into memory of its own, not the app's heap).
+#[derive(Default)]
+struct Inbox {
+    frames: VecDeque<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+}
+
+impl Inbox {
+    /// Buffers kept for reuse, and the largest kept: enough for calls in flight, never
+    /// a large payload's memory held after it was read.
+    const SPARE: usize = 8;
+    const SPARE_BYTES: usize = 4096;
+
+    fn push(&mut self, frame: &[u8]) {
+        let mut buffer = self.spare.pop().unwrap_or_default();
+        buffer.extend_from_slice(frame);
+        self.frames.push_back(buffer);
+    }
+
+    fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.spare.len() < Self::SPARE && buffer.capacity() <= Self::SPARE_BYTES {
+            buffer.clear();
+            self.spare.push(buffer);
+        }
+    }
 }
 
 impl SimTransport {
@@ -171,7 +200,7 @@ impl SimTransport {
             .workers
             .borrow()
             .iter()
-            .any(|w| w.alive.get() && !w.inbox.borrow().is_empty())
+            .any(|w| w.alive.get() && !w.inbox.borrow().frames.is_empty())
     }
 
     fn start_handlers(&self) {
@@ -195,10 +224,11 @@ impl SimTransport {
                     continue;
                 }
             }
-            while worker.alive.get()
-                && let Some(frame) = worker.inbox.borrow_mut().pop_front()
-            {
+            while worker.alive.get() {
+                let next = worker.inbox.borrow_mut().frames.pop_front();
+                let Some(frame) = next else { break };
                 let received = catch_unwind(AssertUnwindSafe(|| worker.session.receive(&frame, &[])));
+                worker.inbox.borrow_mut().recycle(frame);
                 match received {
                     Ok(Ok(None)) => {}
                     Ok(Ok(Some(mut work))) => {
@@ -279,7 +309,7 @@ impl std::fmt::Debug for SimTransport {
 impl Transport for SimTransport {
     fn spawn(&self, request: &SpawnRequest<'_>, events: EventSink) -> Result<Box<dyn WorkerLink>, String> {
         let alive = Rc::new(Cell::new(true));
-        let inbox = Rc::new(RefCell::new(VecDeque::new()));
+        let inbox: Rc<RefCell<Inbox>> = Rc::default();
         let outbox: Rc<RefCell<VecDeque<WorkerEvent>>> = Rc::default();
         // A dead worker's replies and progress never arrive.
         let post: Post = {
@@ -309,20 +339,20 @@ impl Transport for SimTransport {
 
 struct SimLink {
     alive: Rc<Cell<bool>>,
-    inbox: Rc<RefCell<VecDeque<Vec<u8>>>>,
+    inbox: Rc<RefCell<Inbox>>,
 }
 
 impl WorkerLink for SimLink {
     /// Simulated workers carry bytes only: transferred objects exist only in the browser.
     fn post(&self, frame: &[u8], _attachments: &[wasm_bindgen::JsValue]) -> Result<(), String> {
         if self.alive.get() {
-            self.inbox.borrow_mut().push_back(frame.to_vec());
+            self.inbox.borrow_mut().push(frame);
         }
         Ok(())
     }
 
     fn terminate(&self) {
         self.alive.set(false);
-        self.inbox.borrow_mut().clear();
+        *self.inbox.borrow_mut() = Inbox::default();
     }
 }

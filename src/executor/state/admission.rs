@@ -69,14 +69,16 @@ impl State {
                 reply,
                 result: Err(error),
                 started_at,
-                span: sampled.then(|| SpanParts {
-                    call: id,
-                    method,
-                    attempts: 0,
-                    worker: None,
-                    queue_wait_total: 0.0,
-                    queue_wait_last: 0.0,
-                    trace,
+                span: sampled.then(|| {
+                    Box::new(SpanParts {
+                        call: id,
+                        method,
+                        attempts: 0,
+                        worker: None,
+                        queue_wait_total: 0.0,
+                        queue_wait_last: 0.0,
+                        trace,
+                    })
                 }),
             });
             return (settled, Some(id));
@@ -91,7 +93,7 @@ impl State {
             self.platform
                 .set_timer(after, move || cancel_later(&executor, id, Cancel::TimedOut(after)))
         });
-        let admission = self.queue.admit(Call {
+        let admission = self.queue.admit(Box::new(Call {
             id,
             attempt: 0,
             method,
@@ -110,7 +112,7 @@ impl State {
             trace,
             sampled,
             on_progress,
-        });
+        }));
         let mut settled = Settled::default();
         match admission {
             Admission::Accepted => {}

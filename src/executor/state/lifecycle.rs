@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 use std::rc::Weak;
 
-use super::super::call::{Call, Settled};
+use super::super::call::{QueuedCall, Settled};
 use super::{Scope, State, transition};
 use crate::config::CrashPolicy;
 use crate::config::InitMode;
@@ -114,7 +114,7 @@ impl State {
     /// caller is gone or already answered (aborted, timed out) are dropped instead, and
     /// calls whose transferred objects went with the worker fail with
     /// [`TaskError::TransferLost`]. Returns how many went back, and the failed.
-    pub(super) fn requeue(&mut self, calls: Vec<Call>) -> (usize, Settled) {
+    pub(super) fn requeue(&mut self, calls: Vec<QueuedCall>) -> (usize, Settled) {
         let mut requeued = 0;
         let mut lost = Settled::default();
         for mut call in calls {

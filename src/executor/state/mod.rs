@@ -19,7 +19,7 @@ mod report;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use super::call::{Call, OnProgress, Output, Settled};
+use super::call::{Call, OnProgress, Output, QueuedCall, Settled};
 use super::crash::CrashTracker;
 use crate::codec::{self, CallId, FromWorker, RemoteError};
 use crate::config::CrashPolicy;
@@ -53,7 +53,7 @@ pub(super) struct Slot {
 pub(super) struct State {
     task_id: String,
     config: ResolvedConfig,
-    queue: DispatchQueue<Call>,
+    queue: DispatchQueue<QueuedCall>,
     slots: Vec<Slot>,
     /// Where the next tie-breaking scan starts (round-robin among equally busy workers).
     cursor: usize,
