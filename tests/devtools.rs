@@ -89,6 +89,13 @@ async fn the_devtools_show_queues_crashes_and_keys_and_act_on_them() {
     );
     let card = "[data-task=\"naps\"]";
     assert_eq!(text(&format!("{card} [data-field=in-flight]")), "0 / 1");
+    // Before any call: a sentence saying what will appear, not a table of dashes.
+    assert!(query(&format!("{card} .atelier-devtools-latency")).is_none());
+    assert!(
+        text(&format!("{card} .atelier-devtools-empty")).contains("no call has completed yet"),
+        "{}",
+        text(card)
+    );
 
     // A call in flight and two pending, against the limits.
     let calls: Vec<_> = (0..3).map(|_| task.call::<Nap>(300.0)).collect();
@@ -102,6 +109,11 @@ async fn the_devtools_show_queues_crashes_and_keys_and_act_on_them() {
     }
     until("the outcomes", || {
         text(&format!("{card} [data-field=outcomes]")) == "3 / 0 / 0 / 0"
+    })
+    .await;
+    // Calls completed: the latency table, in milliseconds.
+    until("the latency table", || {
+        text(&format!("{card} .atelier-devtools-latency")).contains(" ms")
     })
     .await;
 

@@ -22,10 +22,19 @@ const number = async (page: Page, selector: string) => Number(await page.locator
 test('pipeline: every image goes through resize, analyze and enhance, and comes out with more contrast', async ({ page }, testInfo) => {
   const problems: string[] = [];
   await open(page, problems);
+  // Before the first run, sentences say what will appear, not empty tables.
+  await expect(page.locator('#pipeline-run-status')).toHaveText('no run yet');
+  await expect(page.locator('#pipeline-empty')).toContainText('a card for each image appears here');
+  await expect(page.locator('#traces-empty')).toContainText('each pipeline run is one trace');
+  await expect(page.locator('#spans-empty')).toContainText('calls of the pipeline');
+  await expect(page.locator('ul.images')).toHaveCount(0);
   await set(page, '#pipeline-images', 6);
   await set(page, '#pipeline-limit', 3);
   await page.locator('#pipeline-run').click();
+  await expect(page.locator('#pipeline-empty')).toHaveCount(0);
   await expect(page.locator('#pipeline-done')).toHaveText('6', { timeout: 60_000 });
+  await expect(page.locator('#traces-empty')).toHaveCount(0);
+  await expect(page.locator('#spans-empty')).toHaveCount(0);
   // The lazy enhance worker is up once it has served, and stays up while it is not yet idle long enough.
   await expect(page.locator('#stage-enhance .workers')).toHaveText('1/1');
   await expect(page.locator('img.processed')).toHaveCount(6);

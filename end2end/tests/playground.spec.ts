@@ -22,6 +22,10 @@ test('the server-rendered page shows its empty state before hydration', async ({
   await expect(page.locator('#run')).toBeDisabled();
   await expect(page.locator('#status')).toHaveText('idle');
   await expect(page.locator('#in-flight')).toHaveText('0');
+  // Empty states say what will appear.
+  await expect(page.locator('#results-empty')).toContainText('press Run');
+  await expect(page.locator('#pipeline-empty')).toContainText('press Run');
+  await expect(page.locator('#lab-latency-empty')).toContainText('No call measured yet');
   await context.close();
 });
 
@@ -46,6 +50,7 @@ test('a run counts primes on two real workers, and the live counts follow the qu
   await page.locator('#jobs').fill(String(jobs));
   await page.locator('#jobs').blur();
   await run.click();
+  await expect(page.locator('#results-empty')).toHaveCount(0);
   await expect(page.locator('#status')).toHaveText(`done: ${jobs} jobs`, { timeout: 90_000 });
 
   const rows = page.locator('tr.job');

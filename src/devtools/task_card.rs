@@ -125,6 +125,16 @@ pub(super) fn TaskCard(task_id: String) -> impl IntoView {
                         }
                     })
             }}
+            <Show
+                when=move || telemetry.with(|t| t.run_time.p50_ms.is_some() || t.queue_wait.p50_ms.is_some())
+                fallback=|| {
+                    view! {
+                        <p class="atelier-devtools-empty">
+                            "Latency: no call has completed yet. The p50, p90, p95 and p99 of run time and queue wait appear after the first."
+                        </p>
+                    }
+                }
+            >
             <table class="atelier-devtools-latency">
                 <caption>"Latency"</caption>
                 <thead>
@@ -158,6 +168,7 @@ pub(super) fn TaskCard(task_id: String) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
+            </Show>
             <Trend telemetry />
             <div class="atelier-devtools-actions">
                 <button type="button" on:click=move |_| stop(false)>

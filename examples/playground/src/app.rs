@@ -231,6 +231,16 @@ fn PrimesDemo() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            <Show
+                when=move || jobs.with(|all| !all.is_empty())
+                fallback=|| {
+                    view! {
+                        <p class="empty" id="results-empty">
+                            "No jobs yet: press Run, and each job's bound, its prime count and the worker that counted it appear here."
+                        </p>
+                    }
+                }
+            >
             <table id="results">
                 <thead>
                     <tr>
@@ -244,6 +254,7 @@ fn PrimesDemo() -> impl IntoView {
                     {move || jobs.get().into_iter().map(|job| view! { <JobRow job /> }).collect_view()}
                 </tbody>
             </table>
+            </Show>
         </section>
     }
 }

@@ -77,6 +77,16 @@ pub fn EventPanel() -> impl IntoView {
                     })
                     .collect_view()}
             </dl>
+            <Show
+                when=move || traces.with(|all| !all.is_empty())
+                fallback=|| {
+                    view! {
+                        <p class="empty" id="traces-empty">
+                            "No trace yet: each pipeline run is one trace, listed here when it ends with its status, its duration and its number of spans."
+                        </p>
+                    }
+                }
+            >
             <table class="traces">
                 <thead>
                     <tr>
@@ -105,6 +115,17 @@ pub fn EventPanel() -> impl IntoView {
                     }}
                 </tbody>
             </table>
+            </Show>
+            <Show
+                when=move || spans.with(|all| !all.is_empty())
+                fallback=|| {
+                    view! {
+                        <p class="empty" id="spans-empty">
+                            "No span yet: the latest six calls of the pipeline's tasks appear here as they end, with their queue time, total time and attempts."
+                        </p>
+                    }
+                }
+            >
             <table class="spans">
                 <thead>
                     <tr>
@@ -135,6 +156,7 @@ pub fn EventPanel() -> impl IntoView {
                     }}
                 </tbody>
             </table>
+            </Show>
         </div>
     }
 }

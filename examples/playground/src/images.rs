@@ -1,6 +1,7 @@
 //! The image pipeline's data and its three stages, as worker methods: `resize` (a
-//! parallel pool), `analyze` and `enhance` (singletons). Images are made in the page
-//! (no network), and the result is a BMP the page can show as it is.
+//! parallel pool), `analyze` and `enhance` (singletons). Images are drawn by the
+//! resize worker from a [`Picture`] (no network, nothing heavy in the page), and the
+//! result comes back as a BMP `data:` URL the page shows as it is.
 
 use leptos_atelier::{HandlerError, TaskContext, task_method};
 use serde::{Deserialize, Serialize};
@@ -14,9 +15,31 @@ pub struct Image {
     pub rgba: Vec<u8>,
 }
 
+/// What the resize stage draws before it halves it: a synthetic picture of `width` ×
+/// `height` pixels, different for every `seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picture {
+    pub seed: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Picture {
+    /// The largest side drawn: a bad request is a handler error, not a huge allocation.
+    pub const MAX_SIDE: u32 = 2048;
+}
+
 impl Image {
-    /// A synthetic picture: gradients and rings, different for every `seed`.
-    pub fn generate(seed: u32, width: u32, height: u32) -> Self {
+    /// Draws `picture`: gradients and rings, dim and low in contrast so that the
+    /// enhancement shows.
+    pub fn generate(picture: Picture) -> Result<Self, HandlerError> {
+        let Picture { seed, width, height } = picture;
+        if width == 0 || height == 0 || width > Picture::MAX_SIDE || height > Picture::MAX_SIDE {
+            return Err(HandlerError::new(format!(
+                "cannot draw a {width}x{height} picture: each side must be 1 to {} pixels",
+                Picture::MAX_SIDE
+            )));
+        }
         let mut rgba = Vec::with_capacity((width * height * 4) as usize);
         let (cx, cy) = ((seed * 37 % width) as f32, (seed * 53 % height) as f32);
         for y in 0..height {
@@ -30,7 +53,7 @@ impl Image {
                 rgba.extend_from_slice(&[r, g, b, 255]);
             }
         }
-        Self { width, height, rgba }
+        Ok(Self { width, height, rgba })
     }
 
     fn check(&self) -> Result<(), HandlerError> {
@@ -75,11 +98,12 @@ impl Faults {
     }
 }
 
-/// Halves an image in each direction (2x2 box filter), reporting progress by rows.
+/// Draws a picture and halves it in each direction (2x2 box filter), reporting
+/// progress by rows.
 #[task_method]
-pub async fn resize((image, faults): (Image, Faults), cx: TaskContext) -> Result<Image, HandlerError> {
-    image.check()?;
+pub async fn resize((picture, faults): (Picture, Faults), cx: TaskContext) -> Result<Image, HandlerError> {
     faults.roll("resize", &cx)?;
+    let image = Image::generate(picture)?;
     let (width, height) = (image.width / 2, image.height / 2);
     let mut rgba = Vec::with_capacity((width * height * 4) as usize);
     let source = |x: u32, y: u32, c: u32| u32::from(image.rgba[((y * image.width + x) * 4 + c) as usize]);
@@ -140,13 +164,14 @@ fn luminance(pixel: &[u8]) -> u8 {
 /// What [`enhance`](fn@enhance) answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Enhanced {
-    /// A 24-bit BMP file.
-    pub bmp: Vec<u8>,
+    /// A 24-bit BMP file as a `data:` URL, encoded in the worker: the page only sets it
+    /// on an `<img>`.
+    pub url: String,
     /// The luminance after stretching.
     pub stats: Stats,
 }
 
-/// Stretches an image's contrast to the full range and encodes it as a BMP.
+/// Stretches an image's contrast to the full range and encodes it as a BMP `data:` URL.
 #[task_method]
 pub async fn enhance(
     (mut image, stats, faults): (Image, Stats, Faults),
@@ -163,7 +188,7 @@ pub async fn enhance(
     }
     let after = measure(&image)?;
     Ok(Enhanced {
-        bmp: bmp(&image),
+        url: format!("data:image/bmp;base64,{}", base64(&bmp(&image))),
         stats: after,
     })
 }
@@ -197,7 +222,7 @@ fn bmp(image: &Image) -> Vec<u8> {
 }
 
 /// Standard base64, for `data:` URLs.
-pub fn base64(bytes: &[u8]) -> String {
+fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
@@ -230,18 +255,33 @@ mod tests {
 
     #[test]
     fn the_pipeline_halves_stretches_and_encodes() {
-        let image = Image::generate(3, 64, 32);
+        let picture = Picture {
+            seed: 3,
+            width: 64,
+            height: 32,
+        };
         let cx = || TaskContext::detached(Default::default());
         let none = Faults::default();
-        let small = futures_lite_block_on(resize((image, none), cx())).unwrap();
+        let small = futures_lite_block_on(resize((picture, none), cx())).unwrap();
         assert_eq!((small.width, small.height, small.rgba.len()), (32, 16, 32 * 16 * 4));
         let stats = futures_lite_block_on(analyze((small.clone(), none), cx())).unwrap();
         assert!(stats.min < stats.max);
         let enhanced = futures_lite_block_on(enhance((small, stats, none), cx())).unwrap();
         let (before, after) = (stats.max - stats.min, enhanced.stats.max - enhanced.stats.min);
         assert!(after > before, "the contrast was stretched: {before} -> {after}");
-        assert_eq!(&enhanced.bmp[..2], b"BM");
-        assert_eq!(enhanced.bmp.len(), 54 + 32 * 3 * 16);
+        let encoded = enhanced.url.strip_prefix("data:image/bmp;base64,").unwrap();
+        assert!(encoded.starts_with("Qk"), "a BMP starts with BM: {}", &encoded[..8]);
+        assert_eq!(encoded.len(), (54_usize + 32 * 3 * 16).div_ceil(3) * 4);
+    }
+
+    #[test]
+    fn a_picture_too_large_or_empty_is_a_handler_error() {
+        let cx = || TaskContext::detached(Default::default());
+        for (width, height) in [(0, 8), (8, 0), (Picture::MAX_SIDE + 1, 8), (u32::MAX, u32::MAX)] {
+            let picture = Picture { seed: 1, width, height };
+            let error = futures_lite_block_on(resize((picture, Faults::default()), cx())).unwrap_err();
+            assert!(error.to_string().contains("cannot draw"), "{width}x{height}: {error}");
+        }
     }
 
     #[test]
@@ -265,11 +305,16 @@ mod tests {
             error_percent: 100,
             crash: false,
         };
-        let image = Image::generate(1, 8, 8);
-        let failed = futures_lite_block_on(resize((image.clone(), always), cx())).unwrap_err();
+        let picture = Picture {
+            seed: 1,
+            width: 8,
+            height: 8,
+        };
+        let failed = futures_lite_block_on(resize((picture, always), cx())).unwrap_err();
         assert!(failed.to_string().contains("simulated resize error"), "{failed}");
-        assert!(futures_lite_block_on(analyze((image.clone(), always), cx())).is_err());
-        assert!(futures_lite_block_on(resize((image, Faults::default()), cx())).is_ok());
+        let image = Image::generate(picture).unwrap();
+        assert!(futures_lite_block_on(analyze((image, always), cx())).is_err());
+        assert!(futures_lite_block_on(resize((picture, Faults::default()), cx())).is_ok());
     }
 
     /// Polls a future that never waits on anything but itself to completion.

@@ -263,6 +263,16 @@ fn Latency(telemetry: Signal<leptos_atelier::TelemetrySummary>) -> impl IntoView
     view! {
         <figure class="latency">
             <figcaption>"Latency percentiles (ms): run time and queue wait"</figcaption>
+            <Show
+                when=move || rows().iter().any(|(_, _, ms)| ms.is_some())
+                fallback=|| {
+                    view! {
+                        <p class="empty" id="lab-latency-empty">
+                            "No call measured yet: run the lab, and the p50, p95 and p99 of run time and queue wait are drawn here in milliseconds."
+                        </p>
+                    }
+                }
+            >
             <svg viewBox="0 0 400 150" role="img" aria-label="latency percentiles">
                 {move || {
                     let widest = widest();
@@ -291,6 +301,7 @@ fn Latency(telemetry: Signal<leptos_atelier::TelemetrySummary>) -> impl IntoView
                         .collect_view()
                 }}
             </svg>
+            </Show>
         </figure>
     }
 }

@@ -13,8 +13,8 @@ fn Overview() -> impl IntoView {
     view! {
         <div class="overview">
             <p>
-                "Each image is drawn in the page, then goes through three tasks: " <b>"resize"</b>
-                " (a pool of four workers, started on first use, halving the image and reporting progress), "
+                "Each image goes through three tasks, and nothing heavy runs in the page: " <b>"resize"</b>
+                " (a pool of four workers, started on first use, drawing the picture, halving it and reporting progress), "
                 <b>"analyze"</b> " (one worker, started at once, measuring luminance; its queue and crash policy "
                 "are yours to set) and " <b>"enhance"</b>
                 " (one worker that stops after 10 s idle, stretching the contrast). At most "

@@ -1,4 +1,4 @@
-//! The image pipeline: N images made in the page go through three tasks, `resize` (a
+//! The image pipeline: N images, drawn by the workers, go through three tasks, `resize` (a
 //! pool), `analyze` and `enhance` (singletons; `enhance` stops its worker when idle),
 //! at most `limit` images at a time through `parallel_limit_settled`, every call
 //! carrying the run's key so that one abort stops the run.
@@ -166,17 +166,28 @@ pub fn Pipeline() -> impl IntoView {
             {move || first_error().map(|e| view! { <p class="error" id="pipeline-error">{e}</p> })}
             <FlowGraph items />
             <crate::events::EventPanel />
-            <ul class="images">
-                // Rebuilt only when a run starts; each card follows its own item's signals.
-                {move || {
-                    items
-                        .get()
-                        .into_iter()
-                        .enumerate()
-                        .map(|(index, item)| view! { <ImageCard index item /> })
-                        .collect_view()
-                }}
-            </ul>
+            <Show
+                when=move || items.with(|all| !all.is_empty())
+                fallback=|| {
+                    view! {
+                        <p class="empty" id="pipeline-empty">
+                            "No run yet: press Run, and a card for each image appears here with its stage, its progress and, once enhanced, the picture."
+                        </p>
+                    }
+                }
+            >
+                <ul class="images">
+                    // Rebuilt only when a run starts; each card follows its own item's signals.
+                    {move || {
+                        items
+                            .get()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(index, item)| view! { <ImageCard index item /> })
+                            .collect_view()
+                    }}
+                </ul>
+            </Show>
         </section>
     }
 }

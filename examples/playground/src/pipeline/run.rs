@@ -14,11 +14,11 @@ use leptos_atelier::{
 use super::item::{Item, Stage};
 use super::settings::Controls;
 use super::stages::{Stages, analyze_config, define_stage};
-use crate::images::{Faults, Image, analyze, base64, enhance, resize};
+use crate::images::{Faults, Picture, analyze, enhance, resize};
 
 /// The key every call of a pipeline run carries.
 pub const PIPELINE_KEY: &str = "pipeline-run";
-/// Side of the generated images, in pixels.
+/// Side of the pictures the resize workers draw, in pixels.
 const SIDE: u32 = 320;
 
 /// Starts a run with the page's settings: redefines `analyze` with the chosen queue and
@@ -137,10 +137,14 @@ async fn process(
     };
     let keyed = || CallOptions::new().key(PIPELINE_KEY).trace(&trace);
     item.stage.set(Stage::Resize);
-    let image = Image::generate(index as u32 + 1, SIDE, SIDE);
+    let picture = Picture {
+        seed: index as u32 + 1,
+        width: SIDE,
+        height: SIDE,
+    };
     let progress = keyed().on_progress(move |fraction| item.progress.set(fraction));
     let plain = Faults { crash: false, ..faults };
-    let small = stages.resize.call_with::<resize>((image, plain), progress).await?;
+    let small = stages.resize.call_with::<resize>((picture, plain), progress).await?;
     item.stage.set(Stage::Analyze);
     let stats = stages
         .analyze
@@ -152,10 +156,9 @@ async fn process(
         .enhance
         .call_with::<enhance>((small, stats, plain), keyed())
         .await?;
-    let url = format!("data:image/bmp;base64,{}", base64(&enhanced.bmp));
     item.progress.set(1.0);
     item.after.set(Some((enhanced.stats.min, enhanced.stats.max)));
-    item.url.set(Some(url));
+    item.url.set(Some(enhanced.url));
     item.stage.set(Stage::Done);
     Ok(())
 }
