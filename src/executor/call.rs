@@ -199,6 +199,9 @@ impl Call {
     /// Stops listening for aborts and hands back the caller's answer, unless the
     /// caller was already answered.
     #[inline]
+    // Taken boxed, as the queue holds it: the record ends here, without being copied
+    // out of its box first.
+    #[allow(clippy::boxed_local)]
     pub(super) fn settle(mut self: Box<Self>, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
         let started_at = Some(self.started_at);
