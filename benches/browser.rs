@@ -316,6 +316,18 @@ fn now() -> f64 {
     now.call0(&performance).unwrap().as_f64().unwrap()
 }
 
+/// Waits `ms` on the page's clock.
+#[cfg(feature = "devtools")]
+async fn sleep(ms: f64) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let set_timeout: Function = Reflect::get(&js_sys::global(), &"setTimeout".into())
+            .unwrap()
+            .unchecked_into();
+        let _ = set_timeout.call2(&JsValue::NULL, &resolve, &ms.into());
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
@@ -759,4 +771,87 @@ async fn bench_cpu_bound_batch_scaling() {
          {:.2} x cores (target >= 0.85 x cores)",
         speedup / cores as f64
     ));
+}
+
+/// A runtime provided by a mounted Leptos app (spans off) with a task of one worker on
+/// it; the app renders `<RuntimeDevtools/>` (closed) when `devtools` is set, nothing
+/// otherwise.
+#[cfg(feature = "devtools")]
+fn mounted_app(devtools: bool) -> Task {
+    use leptos::prelude::*;
+    let slot = StoredValue::new_local(None::<Task>);
+    leptos::mount::mount_to_body(move || {
+        let runtime = leptos_atelier::provide_task_runtime_with(|| {
+            TaskRuntime::new_with_options(RuntimeOptions::new().spans(SpanMode::Off))
+        });
+        if let Some(runtime) = runtime {
+            slot.set_value(runtime.define(TaskConfig::singleton("bench_workers")).ok());
+        }
+        if devtools {
+            view! { <leptos_atelier::RuntimeDevtools /> }.into_any()
+        } else {
+            ().into_any()
+        }
+    });
+    slot.get_value().expect("a client-side runtime")
+}
+
+#[cfg(feature = "devtools")]
+#[wasm_bindgen_test]
+#[ignore = "benchmark: cargo xtask bench-web"]
+async fn bench_closed_devtools_panel() {
+    const CALLS: u32 = 5_000;
+    let with = mounted_app(true);
+    let without = mounted_app(false);
+    assert!(
+        web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .query_selector("#atelier-devtools-panel")
+            .unwrap()
+            .is_none(),
+        "the panel is closed"
+    );
+    let timed = |task: &Task| {
+        let task = task.clone();
+        async move {
+            let start = now();
+            for i in 0..CALLS {
+                task.call::<Noop>(i).await.unwrap();
+            }
+            (now() - start) / f64::from(CALLS)
+        }
+    };
+    for task in [&with, &without] {
+        timed(task).await;
+    }
+    let (ours, raw, ratio) = side_by_side(|| timed(&with), || timed(&without)).await;
+    // The same comparison with the panel open shows what the method can see: an open
+    // panel re-renders its task's card on every transition.
+    let document = web_sys::window().unwrap().document().unwrap();
+    document
+        .query_selector("#atelier-devtools-toggle")
+        .unwrap()
+        .expect("the devtools toggle")
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
+    sleep(50.0).await;
+    assert!(
+        document.query_selector("#atelier-devtools-panel").unwrap().is_some(),
+        "the panel opened"
+    );
+    let (open, raw_open, ratio_open) = side_by_side(|| timed(&with), || timed(&without)).await;
+    report(&format!(
+        "closed devtools panel ({CALLS} sequential no-op calls x {ROUNDS}, each moving the queue): app with \
+         <RuntimeDevtools/> closed {:.1} µs/call, the same app without it {:.1} µs/call: {ratio:.2}x (target: \
+         no measurable cost, within the run's noise of 1.00x); for scale, open: {:.1} vs {:.1} µs/call, \
+         {ratio_open:.2}x",
+        ours * 1e3,
+        raw * 1e3,
+        open * 1e3,
+        raw_open * 1e3,
+    ));
+    with.dispose();
+    without.dispose();
 }

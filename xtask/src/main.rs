@@ -190,6 +190,9 @@ fn bench_web() -> Result {
             "wasm32-unknown-unknown",
             "--test",
             "browser_bench",
+            // The closed-panel benchmark mounts the devtools.
+            "--features",
+            "devtools",
             "--",
             "--include-ignored",
             "--nocapture",
@@ -635,10 +638,23 @@ fn test() -> Result {
 
     // End to end: the built examples driven by Playwright in Debian's Chromium: the
     // cargo-leptos apps (SSR + hydrate) and the Trunk app (client-side rendering).
-    for project in [DEMO_PROJECT, "minimal"] {
-        run(&mut command("cargo", &["leptos", "build", "--project", project]))?;
-    }
+    run(&mut command("cargo", &["leptos", "build", "--project", "minimal"]))?;
     run(command("trunk", &["build"]).current_dir(root().join("examples/csr")))?;
+    // First the release build `cargo xtask demo` serves (a release build can fail where
+    // a debug one passes, as a view type past the recursion limit does), and its
+    // main-thread long tasks during a pipeline run.
+    run(&mut command(
+        "cargo",
+        &["leptos", "build", "--release", "--project", DEMO_PROJECT],
+    ))?;
+    let mut release = command("npx", &["playwright", "test", "tests/longtasks.spec.ts"]);
+    release
+        .current_dir(root().join("end2end"))
+        .env("CI", "1")
+        .env("SERVER_CMD", format!("./target/release/{DEMO_PROJECT}"));
+    run(&mut release)?;
+    // Then every spec against the debug build (its site replaces the release one).
+    run(&mut command("cargo", &["leptos", "build", "--project", DEMO_PROJECT]))?;
     let mut playwright = command("npx", &["playwright", "test"]);
     playwright.current_dir(root().join("end2end")).env("CI", "1");
     run(&mut playwright)

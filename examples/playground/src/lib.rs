@@ -1,5 +1,9 @@
 //! The leptos_atelier playground: one bundle that is both the app and its workers.
 
+// The playground page's view type nests deep enough that a release build's layout
+// queries pass the default limit of 128 (a debug build does not): the usual Leptos fix.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod controls;
 pub mod docs;
