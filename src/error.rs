@@ -117,7 +117,7 @@ pub enum TaskError {
     /// The call's deadline passed (counted from the call, across every phase) before
     /// it finished. Distinct from [`Aborted`](Self::Aborted). As with an abort, a call
     /// in flight keeps its worker slot until the worker finishes.
-    #[error("call to task `{task_id}` timed out after {after:?} while {phase}")]
+    #[error("call to task `{task_id}` timed out after {} while {phase}", crate::platform::Millis(*.after))]
     Timeout {
         /// The task the call was made on.
         task_id: String,

@@ -532,7 +532,7 @@ async fn a_worker_that_never_becomes_ready_times_out_as_a_start_failure() {
     let config = TaskConfig::singleton("test_workers_that_hang").start_timeout(std::time::Duration::from_millis(300));
     let (_runtime, task) = runtime_with(config);
     let cause = start_failure(&task).await;
-    assert!(cause.contains("no ready handshake within 300ms"), "{cause}");
+    assert!(cause.contains("no ready handshake within 300 ms"), "{cause}");
     assert_eq!(task.snapshot().active_workers, 0, "the hung worker was stopped");
     task.dispose();
 }

@@ -1,5 +1,5 @@
 //! Platform services the runtime needs: a clock with one-shot timers, the number of
-//! cores, and whether this is a worker.
+//! cores, whether this is a worker, and durations written in messages ([`Millis`]).
 //!
 //! [`Platform`] is the seam between the scheduler and real time: in the browser it is
 //! `performance.now()` and `setTimeout` on the global scope (window or worker alike);
@@ -8,6 +8,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod event_loop;
+mod millis;
 #[cfg(target_arch = "wasm32")]
 mod timer;
 #[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]
@@ -15,6 +16,7 @@ mod virtual_clock;
 
 use std::time::Duration;
 
+pub(crate) use millis::Millis;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use timer::Timeout;
 #[cfg(any(not(target_arch = "wasm32"), test, feature = "testing"))]

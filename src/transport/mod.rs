@@ -46,8 +46,73 @@ use crate::protocol::Attachments;
 /// ```
 ///
 /// The script is the same in every version of a given crate release, so it can also
-/// be written to the site's assets at build time.
-pub const WORKER_BOOTSTRAP: &str = include_str!("bootstrap.js");
+/// be written to the site's assets at build time. It is `bootstrap.js` in the crate's
+/// source without its comment lines (its first line excepted) and indentation, which
+/// every app's bundle would otherwise carry.
+pub const WORKER_BOOTSTRAP: &str = match std::str::from_utf8(&BOOTSTRAP_BYTES) {
+    Ok(script) => script,
+    Err(_) => panic!("bootstrap.js is UTF-8, and stripping whole lines keeps it so"),
+};
+
+const BOOTSTRAP_SOURCE: &[u8] = include_bytes!("bootstrap.js");
+const BOOTSTRAP_BYTES: [u8; compact::len(BOOTSTRAP_SOURCE)] = compact::script(BOOTSTRAP_SOURCE);
+
+/// Strips a script's comment lines and indentation at compile time (const fns, so the
+/// bundle holds only the result).
+mod compact {
+    /// The next kept line from `at`: where it starts (after its indentation), where
+    /// it ends (after its newline) and where the line after it starts; `None` past the
+    /// end. The first line is kept even if it is a comment.
+    const fn next_line(src: &[u8], mut at: usize) -> Option<(usize, usize, usize)> {
+        loop {
+            if at >= src.len() {
+                return None;
+            }
+            let mut start = at;
+            while start < src.len() && (src[start] == b' ' || src[start] == b'\t') {
+                start += 1;
+            }
+            let mut end = start;
+            while end < src.len() && src[end] != b'\n' {
+                end += 1;
+            }
+            let next = if end < src.len() { end + 1 } else { end };
+            let comment = start + 1 < src.len() && src[start] == b'/' && src[start + 1] == b'/';
+            if at == 0 || !comment {
+                return Some((start, next, next));
+            }
+            at = next;
+        }
+    }
+
+    /// The length of the stripped script.
+    pub(super) const fn len(src: &[u8]) -> usize {
+        let mut total = 0;
+        let mut at = 0;
+        while let Some((start, end, next)) = next_line(src, at) {
+            total += end - start;
+            at = next;
+        }
+        total
+    }
+
+    /// The stripped script, `N` bytes long (as [`len`] counts it).
+    pub(super) const fn script<const N: usize>(src: &[u8]) -> [u8; N] {
+        let mut out = [0; N];
+        let mut written = 0;
+        let mut at = 0;
+        while let Some((start, end, next)) = next_line(src, at) {
+            let mut i = start;
+            while i < end {
+                out[written] = src[i];
+                written += 1;
+                i += 1;
+            }
+            at = next;
+        }
+        out
+    }
+}
 
 /// What to start.
 #[derive(Debug, Clone, Copy)]
@@ -89,4 +154,26 @@ pub(crate) trait WorkerLink {
     fn post(&self, frame: &[u8], attachments: &[wasm_bindgen::JsValue]) -> Result<(), String>;
     /// Stops the worker; no event arrives from it afterwards.
     fn terminate(&self);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BOOTSTRAP_SOURCE, WORKER_BOOTSTRAP};
+
+    #[test]
+    fn the_bootstrap_keeps_every_line_of_code_in_order_and_only_its_first_comment() {
+        let source = std::str::from_utf8(BOOTSTRAP_SOURCE).unwrap();
+        let code: Vec<&str> = source
+            .lines()
+            .enumerate()
+            .filter(|(number, line)| *number == 0 || !line.trim_start().starts_with("//"))
+            .map(|(_, line)| line.trim_start())
+            .collect();
+        assert_eq!(WORKER_BOOTSTRAP.lines().collect::<Vec<_>>(), code);
+        assert!(WORKER_BOOTSTRAP.starts_with("// leptos_atelier worker bootstrap"));
+        assert!(
+            WORKER_BOOTSTRAP.len() < source.len() * 3 / 4,
+            "comments and indentation are gone"
+        );
+    }
 }

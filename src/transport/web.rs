@@ -136,7 +136,8 @@ impl Transport for WebTransport {
         };
         let timer = Timeout::new(timeout, move || {
             sink(WorkerEvent::StartFailed(format!(
-                "no ready handshake within {timeout:?}{hint}"
+                "no ready handshake within {}{hint}",
+                crate::platform::Millis(timeout)
             )))
         })
         .map_err(describe)?;

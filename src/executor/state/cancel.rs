@@ -79,7 +79,10 @@ impl State {
         if !still_running || self.slots[index].link.is_none() {
             return Settled::default();
         }
-        let cause = format!("hung: call {id} was canceled but its worker did not settle it within {grace:?}");
+        let cause = format!(
+            "hung: call {id} was canceled but its worker did not settle it within {}",
+            crate::platform::Millis(grace)
+        );
         let error = TaskError::worker_crashed(&self.task_id, index, cause.clone());
         self.reclaim_hung(index, error, cause)
     }
