@@ -1,11 +1,15 @@
 //! Recent calls in the devtools panel: the last spans the runtime reported, failures
-//! first. Subscribes to the runtime's events only while the panel is open.
+//! first. Subscribes to the runtime's events only while the panel is open, and shows
+//! what arrived once per animation frame.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 
+use super::frame::sampled_each_frame;
 use crate::observe::{RuntimeEvent, SpanEvent, SpanStatus};
 use crate::reactive::use_task_runtime;
 
@@ -44,22 +48,31 @@ fn push(list: &mut VecDeque<Line>, line: Line) {
 /// The recent failures and the recent calls.
 #[component]
 pub(super) fn RecentActivity() -> impl IntoView {
-    let failures = RwSignal::new(VecDeque::<Line>::new());
-    let calls = RwSignal::new(VecDeque::<Line>::new());
+    // Spans land in plain lists; the panel shows them once per frame.
+    let latest: Rc<RefCell<(VecDeque<Line>, VecDeque<Line>)>> = Rc::default();
+    let failures = {
+        let latest = latest.clone();
+        sampled_each_frame(VecDeque::new(), move || latest.borrow().0.clone())
+    };
+    let calls = {
+        let latest = latest.clone();
+        sampled_each_frame(VecDeque::new(), move || latest.borrow().1.clone())
+    };
     if let Some(runtime) = use_task_runtime() {
         let subscription = runtime.subscribe_events(move |event| {
             if let RuntimeEvent::Span(span) = event {
                 let line = line(span);
+                let (failures, calls) = &mut *latest.borrow_mut();
                 if span.status == SpanStatus::Error {
-                    failures.update(|list| push(list, line.clone()));
+                    push(failures, line.clone());
                 }
-                calls.update(|list| push(list, line));
+                push(calls, line);
             }
         });
         let subscription = SendWrapper::new(subscription);
         on_cleanup(move || drop(subscription));
     }
-    let list = move |lines: RwSignal<VecDeque<Line>>, id: &'static str, empty: &'static str| {
+    let list = move |lines: Signal<VecDeque<Line>>, id: &'static str, empty: &'static str| {
         view! {
             <Show
                 when=move || lines.with(|l| !l.is_empty())

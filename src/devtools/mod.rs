@@ -4,10 +4,12 @@
 //! [`RuntimeDevtools`] is dropped in once, anywhere under [`provide_task_runtime`]: a
 //! toggle, and when open a panel with every task (kind, status, queue against its
 //! limits, workers, the last crash, latency percentiles and their trend, stop and
-//! start), the recent failures and calls, and the aborted keys (abort and clear). It reads only the public API (the snapshot,
-//! telemetry and abort hooks and the runtime in context) and builds nothing while
-//! closed: the panel and its subscriptions exist only while it is open. On the server
-//! it renders the closed toggle, like the hooks render their initial values.
+//! start), the recent failures and calls, and the aborted keys (abort and clear). It
+//! reads only the public API (the runtime in context: its snapshot, tasks, telemetry,
+//! events and abort controller) and builds nothing while closed: the panel, its frame
+//! loop and its subscriptions exist only while it is open. Open, it reads the runtime
+//! once per animation frame (`frame`), not on every queue transition. On the server it
+//! renders the closed toggle, like the hooks render their initial values.
 //!
 //! Its stylesheet is [`DEVTOOLS_CSS`] (`style/devtools.css` in the repository): class
 //! names start with `atelier-devtools`, light and dark follow `prefers-color-scheme`,
@@ -16,14 +18,16 @@
 //! [`provide_task_runtime`]: crate::provide_task_runtime
 
 mod activity;
+mod frame;
 mod keys;
 mod task_card;
 mod trend;
 
 use leptos::prelude::*;
 
-use crate::reactive::use_runtime_snapshot;
+use crate::reactive::use_task_runtime;
 use activity::RecentActivity;
+use frame::sampled_each_frame;
 use keys::AbortKeys;
 use task_card::TaskCard;
 
@@ -76,7 +80,10 @@ pub fn RuntimeDevtools(
 /// The open panel: a summary line, a card per task, the aborted keys.
 #[component]
 fn Panel() -> impl IntoView {
-    let snapshot = use_runtime_snapshot();
+    let runtime = use_task_runtime();
+    let snapshot = sampled_each_frame(Default::default(), move || {
+        runtime.as_ref().map(|r| r.snapshot()).unwrap_or_default()
+    });
     let summary = move || {
         snapshot.with(|runtime| {
             let tasks = runtime.tasks.len();

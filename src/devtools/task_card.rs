@@ -4,10 +4,11 @@
 
 use leptos::prelude::*;
 
+use super::frame::sampled_each_frame;
 use super::trend::Trend;
 use crate::config::TaskKind;
 use crate::observe::{LatencySummary, TaskSnapshot, TaskStatus, WorkerState};
-use crate::reactive::{use_task_runtime, use_task_snapshot, use_task_telemetry};
+use crate::reactive::use_task_runtime;
 
 fn status_label(status: TaskStatus) -> &'static str {
     match status {
@@ -34,8 +35,20 @@ fn ms(value: Option<f64>) -> String {
 /// The card of task `task_id`.
 #[component]
 pub(super) fn TaskCard(task_id: String) -> impl IntoView {
-    let snapshot = use_task_snapshot(task_id.clone());
-    let telemetry = use_task_telemetry(task_id.clone());
+    let runtime = use_task_runtime();
+    let snapshot = {
+        let (runtime, task_id) = (runtime.clone(), task_id.clone());
+        sampled_each_frame(None, move || {
+            runtime.as_ref()?.task(&task_id).map(|task| task.snapshot())
+        })
+    };
+    let telemetry = {
+        let task_id = task_id.clone();
+        sampled_each_frame(Default::default(), move || {
+            let task = runtime.as_ref().and_then(|runtime| runtime.task(&task_id));
+            task.map(|task| task.telemetry()).unwrap_or_default()
+        })
+    };
     let control = {
         let task_id = task_id.clone();
         move |start: bool| {
