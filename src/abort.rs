@@ -22,6 +22,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
@@ -213,10 +214,32 @@ pub struct AbortTaskController {
 /// The keys, and when to next let go of the unused ones.
 #[derive(Default)]
 struct KeyStore {
-    keys: HashMap<String, KeyEntry>,
+    keys: HashMap<String, KeyEntry, BuildHasherDefault<KeyHasher>>,
     /// The number of keys at which unused ones are next let go; it doubles with the
     /// keys still in use, so the sweep costs O(1) per key added.
     sweep_at: usize,
+}
+
+/// FNV-1a over a key's bytes: the app's own strings need no protection from
+/// collision attacks, and SipHash would add its code to every bundle.
+struct KeyHasher(u64);
+
+impl Default for KeyHasher {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// The fewest keys at which unused ones are let go.
@@ -399,6 +422,19 @@ impl std::fmt::Debug for AbortTaskController {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_key_hasher_is_fnv_1a() {
+        let hash = |bytes: &[u8]| {
+            let mut hasher = KeyHasher::default();
+            hasher.write(bytes);
+            hasher.finish()
+        };
+        // The published FNV-1a 64-bit test vectors.
+        assert_eq!(hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(hash(b"foobar"), 0x8594_4171_f739_67e8);
+    }
 
     #[test]
     fn aborts_and_clears_per_key() {

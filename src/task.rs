@@ -1,7 +1,6 @@
 //! [`Task`]: the caller's handle to one defined task, and the future of a call.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -350,27 +349,40 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
 /// queue, workers and histograms) is freed once the app drops its last handle.
 #[derive(Default)]
 pub(crate) struct TaskRegistry {
-    tasks: RefCell<HashMap<String, Task>>,
+    /// By id; an app defines a handful of tasks, so a list searched in order is both
+    /// the smallest code and fast enough.
+    tasks: RefCell<Vec<(String, Task)>>,
 }
 
 impl TaskRegistry {
     /// Registers `task` under its id, in place of any task of that id.
     pub(crate) fn insert(&self, task: &Task) {
-        self.tasks.borrow_mut().insert(task.id(), task.clone());
+        let id = task.id();
+        let replaced = {
+            let mut tasks = self.tasks.borrow_mut();
+            match tasks.iter_mut().find(|(known, _)| *known == id) {
+                Some((_, slot)) => Some(std::mem::replace(slot, task.clone())),
+                None => {
+                    tasks.push((id, task.clone()));
+                    None
+                }
+            }
+        };
+        drop(replaced);
     }
 
     /// The live task registered under `task_id`.
     pub(crate) fn get(&self, task_id: &str) -> Option<Task> {
-        self.tasks.borrow().get(task_id).cloned()
+        let tasks = self.tasks.borrow();
+        tasks.iter().find(|(id, _)| id == task_id).map(|(_, task)| task.clone())
     }
 
     /// Removes `task`, if it is the one registered under its id.
     pub(crate) fn remove(&self, task: &Task) {
         let removed = {
             let mut tasks = self.tasks.borrow_mut();
-            let id = task.id();
-            let same = tasks.get(&id).is_some_and(|t| t.identity() == task.identity());
-            if same { tasks.remove(&id) } else { None }
+            let at = tasks.iter().position(|(_, t)| t.identity() == task.identity());
+            at.map(|at| tasks.swap_remove(at))
         };
         // Dropped with the map released: the task's state may be freed here.
         drop(removed);
