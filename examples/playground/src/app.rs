@@ -103,6 +103,12 @@ fn PlaygroundIntro() -> impl IntoView {
             <a href="#throughput">"Throughput"</a>
             <a href="#lab">"Backpressure · Cancellation · Crash recovery · Latency"</a>
         </nav>
+        <p class="lead" id="devtools-hint">
+            "Each section shows the runtime's signals as an app would use them. To inspect every task at once "
+            "(queues against their limits, each worker, the last crash and its cause, latency, aborted keys), "
+            "open " <b>"Task devtools"</b> " at the bottom right: the crate's " <code>"<RuntimeDevtools/>"</code>
+            ", one line in any app."
+        </p>
     }
 }
 
