@@ -13,7 +13,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::PlaygroundWorkers;
-use crate::controls::{NumberInput, Stat};
+use crate::controls::{NumberInput, OrEmpty, Stat};
 use crate::jobs::{PrimeCount, count_primes};
 
 /// The id of the prime-counting task.
@@ -237,15 +237,10 @@ fn PrimesDemo() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
-            <Show
-                when=move || jobs.with(|all| !all.is_empty())
-                fallback=|| {
-                    view! {
-                        <p class="empty" id="results-empty">
-                            "No jobs yet: press Run, and each job's bound, its prime count and the worker that counted it appear here."
-                        </p>
-                    }
-                }
+            <OrEmpty
+                filled=Signal::derive(move || jobs.with(|all| !all.is_empty()))
+                id="results-empty"
+                text="No jobs yet: press Run, and each job's bound, its prime count and the worker that counted it appear here."
             >
             <table id="results">
                 <thead>
@@ -260,7 +255,7 @@ fn PrimesDemo() -> impl IntoView {
                     {move || jobs.get().into_iter().map(|job| view! { <JobRow job /> }).collect_view()}
                 </tbody>
             </table>
-            </Show>
+            </OrEmpty>
         </section>
     }
 }

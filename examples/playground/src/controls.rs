@@ -1,6 +1,7 @@
 //! The playground's small shared widgets: a labelled number, number inputs, a select
-//! over a table of options (with the queue and crash policy tables) and a checkbox.
-//! They hold no state of their own; each writes the signal given.
+//! over a table of options (with the queue and crash policy tables), a checkbox, and
+//! the empty state of a list. They hold no state of their own; each writes the signal
+//! given.
 
 use leptos::prelude::*;
 use leptos_atelier::{CrashPolicy, QueuePolicy};
@@ -112,5 +113,21 @@ pub fn Toggle(id: &'static str, label: &'static str, value: RwSignal<bool>) -> i
             />
             " " {label}
         </label>
+    }
+}
+
+/// `children` once `filled` holds; before that, a sentence (`id`, `text`) saying what
+/// will appear there.
+#[component]
+pub fn OrEmpty(
+    #[prop(into)] filled: Signal<bool>,
+    id: &'static str,
+    text: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    view! {
+        <Show when=move || filled.get() fallback=move || view! { <p class="empty" id=id>{text}</p> }>
+            {children()}
+        </Show>
     }
 }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos_atelier::{RuntimeEvent, SpanEvent, SpanStatus, TraceEvent, use_task_runtime};
 use send_wrapper::SendWrapper;
 
+use crate::controls::OrEmpty;
 use crate::pipeline::{ANALYZE, ENHANCE, RESIZE};
 
 /// Counters by metric name, as the panel shows them.
@@ -77,15 +78,10 @@ pub fn EventPanel() -> impl IntoView {
                     })
                     .collect_view()}
             </dl>
-            <Show
-                when=move || traces.with(|all| !all.is_empty())
-                fallback=|| {
-                    view! {
-                        <p class="empty" id="traces-empty">
-                            "No trace yet: each pipeline run is one trace, listed here when it ends with its status, its duration and its number of spans."
-                        </p>
-                    }
-                }
+            <OrEmpty
+                filled=Signal::derive(move || traces.with(|all| !all.is_empty()))
+                id="traces-empty"
+                text="No trace yet: each pipeline run is one trace, listed here when it ends with its status, its duration and its number of spans."
             >
             <table class="traces">
                 <thead>
@@ -115,16 +111,11 @@ pub fn EventPanel() -> impl IntoView {
                     }}
                 </tbody>
             </table>
-            </Show>
-            <Show
-                when=move || spans.with(|all| !all.is_empty())
-                fallback=|| {
-                    view! {
-                        <p class="empty" id="spans-empty">
-                            "No span yet: the latest six calls of the pipeline's tasks appear here as they end, with their queue time, total time and attempts."
-                        </p>
-                    }
-                }
+            </OrEmpty>
+            <OrEmpty
+                filled=Signal::derive(move || spans.with(|all| !all.is_empty()))
+                id="spans-empty"
+                text="No span yet: the latest six calls of the pipeline's tasks appear here as they end, with their queue time, total time and attempts."
             >
             <table class="spans">
                 <thead>
@@ -156,7 +147,7 @@ pub fn EventPanel() -> impl IntoView {
                     }}
                 </tbody>
             </table>
-            </Show>
+            </OrEmpty>
         </div>
     }
 }

@@ -10,7 +10,7 @@ use leptos_atelier::{
 };
 use send_wrapper::SendWrapper;
 
-use crate::controls::{CRASH_POLICIES, NumberInput, OptionSelect, QUEUE_POLICIES, Stat, Toggle};
+use crate::controls::{CRASH_POLICIES, NumberInput, OptionSelect, OrEmpty, QUEUE_POLICIES, Stat, Toggle};
 use crate::jobs::{FlakyJob, flaky_count};
 
 /// The lab task's id.
@@ -263,15 +263,10 @@ fn Latency(telemetry: Signal<leptos_atelier::TelemetrySummary>) -> impl IntoView
     view! {
         <figure class="latency">
             <figcaption>"Latency percentiles (ms): run time and queue wait"</figcaption>
-            <Show
-                when=move || rows().iter().any(|(_, _, ms)| ms.is_some())
-                fallback=|| {
-                    view! {
-                        <p class="empty" id="lab-latency-empty">
-                            "No call measured yet: run the lab, and the p50, p95 and p99 of run time and queue wait are drawn here in milliseconds."
-                        </p>
-                    }
-                }
+            <OrEmpty
+                filled=Signal::derive(move || rows().iter().any(|(_, _, ms)| ms.is_some()))
+                id="lab-latency-empty"
+                text="No call measured yet: run the lab, and the p50, p95 and p99 of run time and queue wait are drawn here in milliseconds."
             >
             <svg viewBox="0 0 400 150" role="img" aria-label="latency percentiles">
                 {move || {
@@ -301,7 +296,7 @@ fn Latency(telemetry: Signal<leptos_atelier::TelemetrySummary>) -> impl IntoView
                         .collect_view()
                 }}
             </svg>
-            </Show>
+            </OrEmpty>
         </figure>
     }
 }

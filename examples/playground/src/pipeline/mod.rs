@@ -22,6 +22,7 @@ mod stages;
 use leptos::prelude::*;
 use leptos_atelier::{TaskStatus, UseAbortStateReturn, use_abort_state, use_task_snapshot};
 
+use crate::controls::OrEmpty;
 use card::ImageCard;
 use flow::FlowGraph;
 use inputs::TabControls;
@@ -166,15 +167,10 @@ pub fn Pipeline() -> impl IntoView {
             {move || first_error().map(|e| view! { <p class="error" id="pipeline-error">{e}</p> })}
             <FlowGraph items />
             <crate::events::EventPanel />
-            <Show
-                when=move || items.with(|all| !all.is_empty())
-                fallback=|| {
-                    view! {
-                        <p class="empty" id="pipeline-empty">
-                            "No run yet: press Run, and a card for each image appears here with its stage, its progress and, once enhanced, the picture."
-                        </p>
-                    }
-                }
+            <OrEmpty
+                filled=Signal::derive(move || items.with(|all| !all.is_empty()))
+                id="pipeline-empty"
+                text="No run yet: press Run, and a card for each image appears here with its stage, its progress and, once enhanced, the picture."
             >
                 <ul class="images">
                     // Rebuilt only when a run starts; each card follows its own item's signals.
@@ -187,7 +183,7 @@ pub fn Pipeline() -> impl IntoView {
                             .collect_view()
                     }}
                 </ul>
-            </Show>
+            </OrEmpty>
         </section>
     }
 }
