@@ -368,6 +368,7 @@ impl TaskRegistry {
                 }
             }
         };
+        // Dropped with the list released: the replaced task's state may be freed here.
         drop(replaced);
     }
 
@@ -384,7 +385,7 @@ impl TaskRegistry {
             let at = tasks.iter().position(|(_, t)| t.identity() == task.identity());
             at.map(|at| tasks.swap_remove(at))
         };
-        // Dropped with the map released: the task's state may be freed here.
+        // Dropped with the list released: the task's state may be freed here.
         drop(removed);
     }
 }
