@@ -117,7 +117,7 @@ fn Panel() -> impl IntoView {
                 }
             >
                 <For each=task_ids key=|id| id.clone() let:task_id>
-                    <TaskCard task_id />
+                    <TaskCard task_id tasks=snapshot />
                 </For>
             </Show>
             <RecentActivity />

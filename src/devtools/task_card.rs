@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::frame::sampled_each_frame;
 use super::trend::Trend;
 use crate::config::TaskKind;
-use crate::observe::{LatencySummary, TaskSnapshot, TaskStatus, WorkerState};
+use crate::observe::{LatencySummary, RuntimeSnapshot, TaskSnapshot, TaskStatus, WorkerState};
 use crate::reactive::use_task_runtime;
 
 fn status_label(status: TaskStatus) -> &'static str {
@@ -32,15 +32,15 @@ fn ms(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_owned(), |ms| format!("{ms:.1} ms"))
 }
 
-/// The card of task `task_id`.
+/// The card of task `task_id`, its figures taken from the panel's per-frame snapshot
+/// of the whole runtime (`tasks`): each task's snapshot is built once per frame.
 #[component]
-pub(super) fn TaskCard(task_id: String) -> impl IntoView {
+pub(super) fn TaskCard(task_id: String, tasks: Signal<RuntimeSnapshot>) -> impl IntoView {
     let runtime = use_task_runtime();
+    // A memo, so that the card re-renders only when its own task changed.
     let snapshot = {
-        let (runtime, task_id) = (runtime.clone(), task_id.clone());
-        sampled_each_frame(None, move || {
-            runtime.as_ref()?.task(&task_id).map(|task| task.snapshot())
-        })
+        let task_id = task_id.clone();
+        Memo::new(move |_| tasks.with(|all| all.tasks.iter().find(|t| t.task_id == task_id).cloned()))
     };
     let telemetry = {
         let task_id = task_id.clone();
