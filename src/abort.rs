@@ -177,6 +177,14 @@ impl AbortController {
         self.signal.clone()
     }
 
+    /// Whether nothing but this controller can see its signal: no clone of the signal
+    /// is alive, it was never aborted and no listener waits on it. Such a controller
+    /// can serve another call as if new (the worker keeps a few for that).
+    pub(crate) fn is_unused(&self) -> bool {
+        let state = &self.signal.state;
+        Rc::strong_count(state) == 1 && !state.aborted.get() && state.listeners.borrow().is_empty()
+    }
+
     /// Aborts the signal and runs its listeners; does nothing if it already was.
     pub fn abort(&self) {
         let state = &self.signal.state;

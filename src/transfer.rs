@@ -33,10 +33,31 @@ use crate::error::TaskError;
 use crate::protocol::Attachments;
 
 thread_local! {
-    /// Objects of the payload being encoded.
-    static OUTGOING: RefCell<Option<Attachments>> = const { RefCell::new(None) };
+    /// Objects of the payloads being encoded.
+    static OUTGOING: RefCell<Outgoing> = const {
+        RefCell::new(Outgoing {
+            start: None,
+            objects: Vec::new(),
+        })
+    };
     /// Objects of the payload being decoded; each is taken once.
     static INCOMING: RefCell<Option<Vec<Option<JsValue>>>> = const { RefCell::new(None) };
+}
+
+/// The objects of the payloads being encoded on this thread: the payload encoded now
+/// owns those from `start` on (`None` while nothing is encoded).
+struct Outgoing {
+    start: Option<usize>,
+    objects: Attachments,
+}
+
+impl Outgoing {
+    /// Adds an object to the payload being encoded: its index in that payload's list.
+    fn push(&mut self, object: JsValue) -> Option<usize> {
+        let start = self.start?;
+        self.objects.push(object);
+        Some(self.objects.len() - 1 - start)
+    }
 }
 
 /// A JS object (`T` is e.g. `js_sys::ArrayBuffer`, `web_sys::ImageBitmap`,
@@ -109,12 +130,7 @@ impl<T: fmt::Debug> fmt::Debug for Transfer<T> {
 
 impl<T: AsRef<JsValue>> Serialize for Transfer<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let index = OUTGOING.with(|outgoing| {
-            let mut outgoing = outgoing.borrow_mut();
-            let list = outgoing.as_mut()?;
-            list.push(self.value.as_ref().clone());
-            Some(list.len() - 1)
-        });
+        let index = OUTGOING.with_borrow_mut(|outgoing| outgoing.push(self.value.as_ref().clone()));
         match index {
             Some(index) => serializer.serialize_u32(index as u32),
             None => Err(S::Error::custom(
@@ -131,7 +147,7 @@ impl<'de, T: JsCast> Deserialize<'de> for Transfer<T> {
             let mut incoming = incoming.borrow_mut();
             let list = incoming
                 .as_mut()
-                .ok_or("a Transfer can only be decoded by the runtime")?;
+                .ok_or("the payload refers to a transferred object that did not arrive (a Transfer is decoded only by the runtime, in a call or its result)")?;
             list.get_mut(index)
                 .and_then(Option::take)
                 .ok_or("the payload refers to a transferred object that did not arrive")
@@ -162,13 +178,21 @@ pub(crate) fn encode<P: Serialize + ?Sized>(
     prefix: Vec<u8>,
     blocks: Blocks,
 ) -> Result<(Vec<u8>, Attachments), crate::codec::Error> {
-    let previous = OUTGOING.with(|outgoing| outgoing.replace(Some(Vec::new())));
+    // Payloads may nest (a `Serialize` that encodes a call): each takes its own objects.
+    let outer = OUTGOING.with_borrow_mut(|outgoing| outgoing.start.replace(outgoing.objects.len()));
     let encoded = match blocks {
         #[cfg(target_arch = "wasm32")]
         Blocks::Beside => crate::codec::encode_with_blocks(payload, prefix, &web_blocks::Outgoing),
         _ => crate::codec::encode_into(payload, prefix),
     };
-    let attachments = OUTGOING.with(|outgoing| outgoing.replace(previous)).unwrap_or_default();
+    let attachments = OUTGOING.with_borrow_mut(|outgoing| {
+        let start = std::mem::replace(&mut outgoing.start, outer).unwrap_or_default();
+        if outgoing.objects.len() > start {
+            outgoing.objects.split_off(start)
+        } else {
+            Vec::new()
+        }
+    });
     encoded.map(|bytes| (bytes, attachments))
 }
 
@@ -178,12 +202,20 @@ pub(crate) fn decode<P: serde::de::DeserializeOwned>(
     bytes: &[u8],
     attachments: &[JsValue],
 ) -> Result<P, crate::codec::Error> {
+    let read = || {
+        #[cfg(target_arch = "wasm32")]
+        return crate::codec::decode_with_blocks(bytes, &web_blocks::Incoming);
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::codec::decode_payload(bytes)
+    };
+    // Most payloads carry no object: nothing to put in place, and a `Transfer` in
+    // one finds no list (the error says its object did not arrive).
+    if attachments.is_empty() {
+        return read();
+    }
     let incoming = attachments.iter().cloned().map(Some).collect();
     let previous = INCOMING.with(|slot| slot.replace(Some(incoming)));
-    #[cfg(target_arch = "wasm32")]
-    let decoded = crate::codec::decode_with_blocks(bytes, &web_blocks::Incoming);
-    #[cfg(not(target_arch = "wasm32"))]
-    let decoded = crate::codec::decode_payload(bytes);
+    let decoded = read();
     INCOMING.with(|slot| slot.replace(previous));
     decoded
 }
@@ -205,12 +237,8 @@ mod web_blocks {
 
     impl BlockSink for Outgoing {
         fn put(&self, bytes: &[u8]) -> Option<u32> {
-            OUTGOING.with(|outgoing| {
-                let mut outgoing = outgoing.borrow_mut();
-                let list = outgoing.as_mut()?;
-                list.push(wire::frame_array(bytes).into());
-                u32::try_from(list.len() - 1).ok()
-            })
+            let index = OUTGOING.with_borrow_mut(|outgoing| outgoing.push(wire::frame_array(bytes).into()))?;
+            u32::try_from(index).ok()
         }
     }
 

@@ -48,6 +48,7 @@
 
 mod bulk;
 mod de;
+mod envelope;
 mod error;
 mod ser;
 #[cfg(test)]
@@ -76,7 +77,6 @@ pub(crate) trait BlockSource {
 }
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 pub(crate) use de::decode_prefix;
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
@@ -85,103 +85,24 @@ pub(crate) use ser::encode_into;
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub(crate) use ser::encode_with_blocks;
 
-use crate::error::{HandlerError, PayloadSide};
-
-/// Identifies one call of one task; the same id is kept across attempts.
-pub(crate) type CallId = u64;
-
-/// Envelope of a frame sent to a worker. Its strings borrow: from the call when it is
-/// encoded, from the frame when it is decoded, so neither side allocates for them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum ToWorker<'a> {
-    /// Run `method` on the payload that follows.
-    Call {
-        call: CallId,
-        attempt: u32,
-        method: &'a str,
-        key: Option<&'a str>,
-    },
-    /// The caller no longer wants call `call`: abort its handler's signal (or, if the
-    /// call has not arrived yet, start it aborted).
-    Cancel { call: CallId },
-}
-
-/// Envelope of a frame sent by a worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) enum FromWorker {
-    /// The worker's registry is installed; calls can be served.
-    Ready,
-    /// The call succeeded; the encoded output follows.
-    Done { call: CallId, attempt: u32 },
-    /// The handler reported progress.
-    Progress { call: CallId, attempt: u32, fraction: f64 },
-    /// The call failed in the worker.
-    Failed {
-        call: CallId,
-        attempt: u32,
-        error: RemoteError,
-    },
-}
-
-/// A failure that happened in the worker, as it travels back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) enum RemoteError {
-    Handler(HandlerError),
-    UnknownMethod(String),
-    Decode { side: PayloadSide, message: String },
-    Encode(String),
-}
+pub(crate) use envelope::{
+    CallId, FromWorker, RemoteError, ToWorker, call_frame_start, decode_frame, done_frame_start, encode_envelope,
+    set_call_numbers,
+};
 
 /// Encodes `envelope` followed by `payload` into one frame.
 #[cfg(test)]
-pub(crate) fn encode_frame<E: Serialize, P: Serialize + ?Sized>(envelope: &E, payload: &P) -> Result<Vec<u8>, Error> {
+pub(crate) fn encode_frame<E: serde::Serialize, P: serde::Serialize + ?Sized>(
+    envelope: &E,
+    payload: &P,
+) -> Result<Vec<u8>, Error> {
     let frame = encode_into(envelope, Vec::new())?;
     encode_into(payload, frame)
 }
 
-/// Encodes an envelope that carries no payload, or whose payload bytes are appended later.
-pub(crate) fn encode_envelope<E: Serialize>(envelope: &E) -> Result<Vec<u8>, Error> {
-    encode_into(envelope, Vec::with_capacity(ENVELOPE_CAPACITY))
-}
-
-/// Room for an envelope and a small payload: most frames never grow past it.
-pub(crate) const ENVELOPE_CAPACITY: usize = 64;
-
-/// The start of a call's frame: its envelope, with call id and attempt 0 until
-/// [`set_call_numbers`] writes them; the input is encoded after it. A call keeps this
-/// one buffer from its making until it settles, and each attempt posts it as it is.
-pub(crate) fn call_frame_start(method: &str, key: Option<&str>) -> Result<Vec<u8>, Error> {
-    // A tag, two numbers, two length-prefixed strings, and room for a small input.
-    let capacity = 4 + 8 + 4 + 4 + method.len() + 1 + 4 + key.map_or(0, str::len) + ENVELOPE_CAPACITY;
-    let envelope = ToWorker::Call {
-        call: 0,
-        attempt: 0,
-        method,
-        key,
-    };
-    encode_into(&envelope, Vec::with_capacity(capacity))
-}
-
-/// Where a call frame holds its call id (a `u64`) and its attempt (a `u32`): right
-/// after the variant's index (`u32`), all little-endian.
-const CALL_ID_AT: std::ops::Range<usize> = 4..12;
-const ATTEMPT_AT: std::ops::Range<usize> = 12..16;
-
-/// Writes the call id and attempt into a frame begun by [`call_frame_start`].
-pub(crate) fn set_call_numbers(frame: &mut [u8], call: CallId, attempt: u32) {
-    frame[CALL_ID_AT].copy_from_slice(&call.to_le_bytes());
-    frame[ATTEMPT_AT].copy_from_slice(&attempt.to_le_bytes());
-}
-
-/// Splits a frame into its envelope and the payload bytes that follow it; the
-/// envelope may borrow from the frame.
-pub(crate) fn decode_frame<'a, E: Deserialize<'a>>(frame: &'a [u8]) -> Result<(E, &'a [u8]), Error> {
-    decode_prefix(frame)
-}
-
 /// Encodes a payload on its own.
 #[cfg(test)]
-pub(crate) fn encode_payload<P: Serialize + ?Sized>(payload: &P) -> Result<Vec<u8>, Error> {
+pub(crate) fn encode_payload<P: serde::Serialize + ?Sized>(payload: &P) -> Result<Vec<u8>, Error> {
     encode_into(payload, Vec::new())
 }
 

@@ -179,14 +179,17 @@ impl SimTransport {
     /// the runtime posts during the round wait for the next one. Returns whether
     /// anything happened.
     pub fn step(&self) -> bool {
-        let had_inbox = self.has_inbox();
-        self.start_handlers();
-        if self.shared.waiting_handlers.get() > 0 {
+        let waiting = self.shared.waiting_handlers.get() > 0;
+        if !waiting && self.quiet() {
+            return false;
+        }
+        let read = self.start_handlers();
+        if waiting || self.shared.waiting_handlers.get() > 0 {
             self.shared.executor.borrow_mut().run_until_stalled();
         }
         let mut deliveries = self.shared.deliveries.take();
         self.collect_events(&mut deliveries);
-        let happened = had_inbox || !deliveries.is_empty();
+        let happened = read || !deliveries.is_empty();
         for (sink, event) in deliveries.drain(..) {
             sink(event);
         }
@@ -195,15 +198,17 @@ impl SimTransport {
         happened
     }
 
-    fn has_inbox(&self) -> bool {
-        self.shared
-            .workers
-            .borrow()
-            .iter()
-            .any(|w| w.alive.get() && !w.inbox.borrow().frames.is_empty())
+    /// Whether no worker has a frame to read, a handshake to send or an event to
+    /// deliver (handlers still waiting aside): a round would do nothing.
+    fn quiet(&self) -> bool {
+        self.shared.workers.borrow().iter().all(|w| {
+            w.outbox.borrow().is_empty() && (!w.alive.get() || (w.announced && w.inbox.borrow().frames.is_empty()))
+        })
     }
 
-    fn start_handlers(&self) {
+    /// Runs the handlers of the frames in live workers' inboxes; whether it read any.
+    fn start_handlers(&self) -> bool {
+        let mut read = false;
         let mut workers = self.shared.workers.borrow_mut();
         let executor = self.shared.executor.borrow();
         for worker in workers.iter_mut().filter(|w| w.alive.get()) {
@@ -227,6 +232,7 @@ impl SimTransport {
             while worker.alive.get() {
                 let next = worker.inbox.borrow_mut().frames.pop_front();
                 let Some(frame) = next else { break };
+                read = true;
                 let received = catch_unwind(AssertUnwindSafe(|| worker.session.receive(&frame, &[])));
                 worker.inbox.borrow_mut().recycle(frame);
                 match received {
@@ -270,6 +276,7 @@ impl SimTransport {
                 }
             }
         }
+        read
     }
 
     fn collect_events(&self, deliveries: &mut Vec<(EventSink, WorkerEvent)>) {

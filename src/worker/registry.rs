@@ -79,9 +79,12 @@ impl Registry {
             let run = M::run(input, cx);
             Box::pin(async move {
                 let encoded = match run.await {
-                    Ok(output) => codec::encode_envelope(&FromWorker::Done { call, attempt })
-                        .and_then(|prefix| transfer::encode(&output, prefix, transfer::Blocks::Beside))
-                        .map_err(|e| RemoteError::Encode(e.to_string())),
+                    Ok(output) => transfer::encode(
+                        &output,
+                        codec::done_frame_start(call, attempt),
+                        transfer::Blocks::Beside,
+                    )
+                    .map_err(|e| RemoteError::Encode(e.to_string())),
                     Err(error) => Err(RemoteError::Handler(error)),
                 };
                 match encoded {

@@ -20,6 +20,9 @@ use wasm_bindgen::JsValue;
 /// How many cancels of calls not (yet) seen a worker remembers.
 const TOMBSTONES: usize = 256;
 
+/// At most this many finished calls' abort controllers are kept for the next calls.
+const SPARE_CONTROLLERS: usize = 16;
+
 /// Work to run on the worker's event loop: one call, ending with its reply posted.
 pub(crate) use crate::worker::registry::Work;
 
@@ -36,6 +39,9 @@ pub(crate) struct Session {
     /// The abort controller of each running call (a worker runs few at once, so a
     /// list scanned by id beats a hash map).
     running: RefCell<Vec<(CallId, AbortController)>>,
+    /// Controllers of finished calls that nothing else saw, reused by the next calls
+    /// (a call then costs the worker no allocation for its signal).
+    spare: RefCell<Vec<AbortController>>,
     /// Cancels that arrived before their call: the call starts aborted.
     tombstones: RefCell<VecDeque<CallId>>,
 }
@@ -46,7 +52,7 @@ impl Session {
             let session = session.clone();
             let done: Done = Rc::new(move |call, frame, attachments| {
                 if let Some(session) = session.upgrade() {
-                    session.running.borrow_mut().retain(|(id, _)| *id != call);
+                    session.finish(call);
                     (session.post)(frame, attachments);
                 }
             });
@@ -56,9 +62,25 @@ impl Session {
                 post,
                 done,
                 running: RefCell::default(),
+                spare: RefCell::default(),
                 tombstones: RefCell::default(),
             }
         })
+    }
+
+    /// Forgets a finished call, keeping its controller for a later call if nothing
+    /// else holds its signal.
+    fn finish(&self, call: CallId) {
+        let mut running = self.running.borrow_mut();
+        let Some(at) = running.iter().position(|(id, _)| *id == call) else {
+            return;
+        };
+        let (_, controller) = running.swap_remove(at);
+        drop(running);
+        let mut spare = self.spare.borrow_mut();
+        if spare.len() < SPARE_CONTROLLERS && controller.is_unused() {
+            spare.push(controller);
+        }
     }
 
     /// Takes one frame from the runtime. A call gives back the work that runs it and
@@ -96,7 +118,7 @@ impl Session {
                 method,
                 key,
             } => {
-                let controller = AbortController::new();
+                let controller = self.spare.borrow_mut().pop().unwrap_or_default();
                 let mut tombstones = self.tombstones.borrow_mut();
                 if let Some(at) = tombstones.iter().position(|&dead| dead == call) {
                     tombstones.remove(at);
@@ -213,6 +235,51 @@ mod tests {
         // The tombstone is used up: the same id again runs normally.
         let mut again = session.receive_plain(&call(9)).unwrap().unwrap();
         assert_eq!(again.as_mut().now_or_never(), None);
+    }
+
+    thread_local! {
+        static KEPT: RefCell<Vec<crate::AbortSignal>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Keeps its call's signal after returning, as a handler that stores it might.
+    struct Keeper;
+    impl TaskMethod for Keeper {
+        const NAME: &'static str = "keeper";
+        type Input = ();
+        type Output = ();
+        async fn run(_: (), cx: TaskContext) -> Result<(), HandlerError> {
+            KEPT.with_borrow_mut(|kept| kept.push(cx.signal().clone()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_finished_calls_signal_still_held_is_never_given_to_another_call() {
+        let post: Post = Rc::new(|_, _| {});
+        let session = Session::new(Registry::new().method::<Patient>().method::<Keeper>(), 0, post);
+        for id in 0..3 {
+            let frame = codec::encode_frame(
+                &ToWorker::Call {
+                    call: id,
+                    attempt: 1,
+                    method: "keeper",
+                    key: None,
+                },
+                &(),
+            )
+            .unwrap();
+            assert_eq!(session.receive_plain(&frame).unwrap().unwrap().now_or_never(), Some(()));
+        }
+        let mut patient = session.receive_plain(&call(3)).unwrap().unwrap();
+        assert_eq!(patient.as_mut().now_or_never(), None);
+        assert!(session.receive_plain(&cancel(3)).unwrap().is_none());
+        assert_eq!(patient.now_or_never(), Some(()), "the patient call was aborted");
+        let kept = KEPT.with_borrow_mut(std::mem::take);
+        assert_eq!(kept.len(), 3);
+        assert!(
+            kept.iter().all(|signal| !signal.is_aborted()),
+            "a kept signal was reused"
+        );
     }
 
     #[test]

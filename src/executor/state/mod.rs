@@ -200,12 +200,10 @@ impl State {
             call.attempt += 1;
             call.worker = index;
             codec::set_call_numbers(&mut call.frame, call.id, call.attempt);
-            let sent = self.slots[index]
-                .link
-                .as_ref()
-                .map_or(Err("worker is gone".into()), |link| {
-                    link.post(&call.frame, &call.attachments)
-                });
+            let sent = self.slots[index].link.as_ref().map_or_else(
+                || Err("worker is gone".into()),
+                |link| link.post(&call.frame, &call.attachments),
+            );
             match sent {
                 Ok(()) => {
                     self.slots[index].in_flight += 1;
