@@ -334,13 +334,13 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
                 task_id: this.task_id.to_string(),
             })
         })?;
-        Poll::Ready(
-            transfer::decode(output.bytes(), &output.attachments).map_err(|e| TaskError::Decode {
-                method: this.method.to_owned(),
-                side: PayloadSide::Output,
-                message: e.to_string(),
-            }),
-        )
+        let decoded = transfer::decode(output.bytes(), &output.attachments).map_err(|e| TaskError::Decode {
+            method: this.method.to_owned(),
+            side: PayloadSide::Output,
+            message: e.to_string(),
+        });
+        crate::codec::recycle(output.frame);
+        Poll::Ready(decoded)
     }
 }
 

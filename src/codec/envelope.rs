@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use super::de::decode_prefix;
 use super::ser::encode_into;
+use super::spare::frame_buffer;
 use crate::error::{HandlerError, PayloadSide};
 
 /// Identifies one call of one task; the same id is kept across attempts.
@@ -133,9 +134,10 @@ const ENVELOPE_CAPACITY: usize = 64;
 pub(crate) fn call_frame_start(method: &str, key: Option<&str>) -> Result<Vec<u8>, Error> {
     // A tag, two numbers, two length-prefixed strings, and room for a small input.
     let capacity = ATTEMPT_AT.end + 4 + method.len() + 1 + 4 + key.map_or(0, str::len) + ENVELOPE_CAPACITY;
-    let mut frame = Vec::with_capacity(capacity);
-    frame.extend_from_slice(&CALL.to_le_bytes());
-    frame.resize(ATTEMPT_AT.end, 0);
+    let mut frame = frame_buffer(capacity);
+    let mut numbers = [0; ATTEMPT_AT.end];
+    numbers[..CALL_ID_AT.start].copy_from_slice(&CALL.to_le_bytes());
+    frame.extend_from_slice(&numbers);
     put_str(&mut frame, method)?;
     match key {
         None => frame.push(0),
@@ -149,10 +151,11 @@ pub(crate) fn call_frame_start(method: &str, key: Option<&str>) -> Result<Vec<u8
 
 /// The start of a successful reply's frame; the output is encoded after it.
 pub(crate) fn done_frame_start(call: CallId, attempt: u32) -> Vec<u8> {
-    let mut frame = Vec::with_capacity(ENVELOPE_CAPACITY);
-    frame.extend_from_slice(&DONE.to_le_bytes());
-    frame.extend_from_slice(&call.to_le_bytes());
-    frame.extend_from_slice(&attempt.to_le_bytes());
+    let mut frame = frame_buffer(ENVELOPE_CAPACITY);
+    let mut envelope = [0; ATTEMPT_AT.end];
+    envelope[..CALL_ID_AT.start].copy_from_slice(&DONE.to_le_bytes());
+    set_call_numbers(&mut envelope, call, attempt);
+    frame.extend_from_slice(&envelope);
     frame
 }
 

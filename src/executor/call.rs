@@ -90,6 +90,29 @@ impl Settled {
     }
 }
 
+impl Settled {
+    /// Adds the settlements of another list (often empty: then it costs one check).
+    #[inline]
+    pub(super) fn append(&mut self, other: Settled) {
+        let Settled { first, rest } = other;
+        let Some(first) = first else { return };
+        self.push(first);
+        if !rest.is_empty() {
+            self.extend(rest);
+        }
+    }
+
+    /// Hands each settlement to `answer`, in order.
+    #[inline]
+    pub(super) fn for_each(self, mut answer: impl FnMut(Settlement)) {
+        let Some(first) = self.first else { return };
+        answer(first);
+        if !self.rest.is_empty() {
+            self.rest.into_iter().for_each(answer);
+        }
+    }
+}
+
 impl Extend<Settlement> for Settled {
     #[inline]
     fn extend<I: IntoIterator<Item = Settlement>>(&mut self, settlements: I) {
@@ -204,6 +227,7 @@ impl Call {
     #[allow(clippy::boxed_local)]
     pub(super) fn settle(mut self: Box<Self>, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
+        crate::codec::recycle(std::mem::take(&mut self.frame));
         let started_at = Some(self.started_at);
         let span = self.span_parts();
         self.reply.take().map(|reply| Settlement {

@@ -121,7 +121,7 @@ impl State {
                 settled.extend(call.settle(Err(error)));
             }
         }
-        settled.extend(self.pump());
+        settled.append(self.pump());
         (settled, Some(id))
     }
 }

@@ -61,7 +61,7 @@ impl State {
                 return settled;
             }
         }
-        settled.extend(self.pump());
+        settled.append(self.pump());
         settled
     }
 
@@ -88,7 +88,7 @@ impl State {
         if live && self.config.lifecycle.init == InitMode::Eager && self.ensure_worker(index).is_err() {
             self.slots[index].state = WorkerState::Crashed;
         }
-        settled.extend(self.pump());
+        settled.append(self.pump());
         settled
     }
 

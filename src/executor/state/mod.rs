@@ -350,7 +350,7 @@ impl State {
             .record_run_time(self.platform.now_ms() - done.dispatched_at);
         let result = result.map_err(|remote| self.remote_error(&done, remote));
         let mut settled: Settled = done.settle(result).into_iter().collect();
-        settled.extend(self.pump());
+        settled.append(self.pump());
         settled
     }
 
@@ -382,7 +382,7 @@ impl State {
 /// Runs one state transition, then settles calls and publishes the snapshot with the
 /// state released, so that neither a woken caller nor a subscriber can re-enter it.
 pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Settled) {
-    let (settlements, snapshot, bus, events, progress, dropped) = {
+    let (settlements, snapshot, events, progress) = {
         let mut state = state.borrow_mut();
         state.listening = state.bus.is_listening();
         let settlements = change(&mut state);
@@ -391,7 +391,8 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
             state.record_outcome(settlement);
         }
         state.report_queue_counts();
-        let events = std::mem::take(&mut state.emitted);
+        // Most transitions emit nothing (no subscriber) and report no progress.
+        let events = (!state.emitted.is_empty()).then(|| (state.bus.clone(), std::mem::take(&mut state.emitted)));
         let progress = std::mem::take(&mut state.progress);
         // Built only for subscribers; otherwise the hub rebuilds it when read.
         let hub = state.hub.upgrade().filter(|_| !state.disposed);
@@ -402,28 +403,27 @@ pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut St
                 None
             }
         };
-        (
-            settlements,
-            snapshot,
-            state.bus.clone(),
-            events,
-            progress,
-            state.dropped.clone(),
-        )
+        (settlements, snapshot, events, progress)
     };
-    for (report, fraction) in progress {
-        report(fraction);
+    if !progress.is_empty() {
+        for (report, fraction) in progress {
+            report(fraction);
+        }
     }
-    for settlement in settlements {
+    settlements.for_each(|settlement| {
         // A caller that dropped its future no longer wants the result.
         let _ = settlement.reply.send(settlement.result);
-    }
+    });
     if let Some((hub, snapshot)) = snapshot {
         hub.publish(snapshot);
     }
-    bus.deliver(events);
-    // Futures dropped while this transition held the state (by code it ran).
-    if !dropped.borrow().is_empty() {
+    if let Some((bus, events)) = events {
+        bus.deliver(events);
+    }
+    // Futures dropped while this transition held the state (by code it ran). The state
+    // is free again here: what ran above (callers woken, subscribers) has returned.
+    let dropped = state.try_borrow().is_ok_and(|state| !state.dropped.borrow().is_empty());
+    if dropped {
         transition(state, State::cancel_dropped);
     }
 }
