@@ -1,14 +1,17 @@
-//! The envelopes at the front of every frame, and the hand-written path for the ones
-//! every call sends.
+//! The envelopes at the front of every frame, written and read by hand.
 //!
-//! The types are serde types: their derived form *is* the wire format (see the
-//! [module docs](super)). A call crosses four envelopes (its `Call`, its `Done`, each
-//! written once and read once), so those are written and read here by hand instead,
-//! byte for byte what the derived code writes (tested against it), with no serde call
-//! and no allocation beyond the frame. Anything else (`Cancel`, `Progress`, `Failed`,
-//! and every malformed frame) goes through serde, so an error is the one serde gives.
+//! Every call crosses two envelopes (its `Call`, its `Done`), each written once and
+//! read once, so they cost no serde call and no allocation beyond the frame, and the
+//! bundle carries no derived serde code for them. The bytes are exactly what serde's
+//! derived form of the same enums would write in the payload format (see the
+//! [module docs](super)): a `u32` variant index, then the fields in order; the tests
+//! check it against such a derived twin. A failure's [`RemoteError`] is an ordinary
+//! serde value after its envelope's numbers.
 //!
-//! This module knows the envelopes' layout and nothing of workers or calls.
+//! Decoding is as strict as the payload format: a frame cut short, a length past its
+//! end, bad UTF-8, an option tag other than 0 or 1 and an unknown variant are each an
+//! [`Error`], never a panic. This module knows the envelopes' layout and nothing of
+//! workers or calls.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +26,7 @@ pub(crate) type CallId = u64;
 
 /// Envelope of a frame sent to a worker. Its strings borrow: from the call when it is
 /// encoded, from the frame when it is decoded, so neither side allocates for them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ToWorker<'a> {
     /// Run `method` on the payload that follows.
     Call {
@@ -38,7 +41,7 @@ pub(crate) enum ToWorker<'a> {
 }
 
 /// Envelope of a frame sent by a worker.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum FromWorker {
     /// The worker's registry is installed; calls can be served.
     Ready,
@@ -63,41 +66,75 @@ pub(crate) enum RemoteError {
     Encode(String),
 }
 
-/// The variant indices (`u32`, little-endian) the derived code writes first: the
-/// variants' order in their enums.
+/// The variant indices, in the variants' order in their enums.
 const CALL: u32 = 0;
+const CANCEL: u32 = 1;
 const READY: u32 = 0;
 const DONE: u32 = 1;
+const PROGRESS: u32 = 2;
+const FAILED: u32 = 3;
 
-/// An envelope type, read by hand for the variants every call sends.
-pub(crate) trait Envelope<'a>: Deserialize<'a> {
-    /// The envelope at the front of `frame` and the bytes after it, if it is one of
-    /// the variants read by hand and well formed; `None` sends the frame to serde.
-    fn read_common(frame: &'a [u8]) -> Option<(Self, &'a [u8])>;
+/// An envelope: its bytes at the front of a frame.
+pub(crate) trait Envelope<'a>: Sized {
+    /// The envelope at the front of `frame`, and the bytes after it.
+    fn read(frame: &'a [u8]) -> Result<(Self, &'a [u8]), Error>;
+
+    /// Appends the envelope's bytes to `frame`.
+    fn write(&self, frame: &mut Vec<u8>) -> Result<(), Error>;
 }
 
 impl<'a> Envelope<'a> for ToWorker<'a> {
-    fn read_common(frame: &'a [u8]) -> Option<(Self, &'a [u8])> {
+    #[inline]
+    fn read(frame: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
         let mut bytes = Cursor(frame);
-        if bytes.u32()? != CALL {
-            return None;
-        }
-        let envelope = ToWorker::Call {
-            call: bytes.u64()?,
-            attempt: bytes.u32()?,
-            method: bytes.str()?,
-            key: match bytes.array::<1>()? {
-                [0] => None,
-                [1] => Some(bytes.str()?),
-                _ => return None,
+        let envelope = match bytes.u32()? {
+            CALL => ToWorker::Call {
+                call: bytes.u64()?,
+                attempt: bytes.u32()?,
+                method: bytes.str()?,
+                key: match bytes.u8()? {
+                    0 => None,
+                    1 => Some(bytes.str()?),
+                    tag => return Err(Error::InvalidTag(tag)),
+                },
             },
+            CANCEL => ToWorker::Cancel { call: bytes.u64()? },
+            other => return Err(unknown_variant(other, 2)),
         };
-        Some((envelope, bytes.0))
+        Ok((envelope, bytes.0))
+    }
+
+    #[inline]
+    fn write(&self, frame: &mut Vec<u8>) -> Result<(), Error> {
+        match *self {
+            ToWorker::Call {
+                call,
+                attempt,
+                method,
+                key,
+            } => {
+                frame.extend_from_slice(&numbers(CALL, call, attempt));
+                put_str(frame, method)?;
+                match key {
+                    None => frame.push(0),
+                    Some(key) => {
+                        frame.push(1);
+                        put_str(frame, key)?;
+                    }
+                }
+            }
+            ToWorker::Cancel { call } => {
+                frame.extend_from_slice(&CANCEL.to_le_bytes());
+                frame.extend_from_slice(&call.to_le_bytes());
+            }
+        }
+        Ok(())
     }
 }
 
 impl<'a> Envelope<'a> for FromWorker {
-    fn read_common(frame: &'a [u8]) -> Option<(Self, &'a [u8])> {
+    #[inline]
+    fn read(frame: &'a [u8]) -> Result<(Self, &'a [u8]), Error> {
         let mut bytes = Cursor(frame);
         let envelope = match bytes.u32()? {
             READY => FromWorker::Ready,
@@ -105,24 +142,62 @@ impl<'a> Envelope<'a> for FromWorker {
                 call: bytes.u64()?,
                 attempt: bytes.u32()?,
             },
-            _ => return None,
+            PROGRESS => FromWorker::Progress {
+                call: bytes.u64()?,
+                attempt: bytes.u32()?,
+                fraction: f64::from_le_bytes(bytes.array()?),
+            },
+            FAILED => {
+                let (call, attempt) = (bytes.u64()?, bytes.u32()?);
+                let (error, rest) = decode_prefix(bytes.0)?;
+                bytes.0 = rest;
+                FromWorker::Failed { call, attempt, error }
+            }
+            other => return Err(unknown_variant(other, 4)),
         };
-        Some((envelope, bytes.0))
+        Ok((envelope, bytes.0))
     }
+
+    #[inline]
+    fn write(&self, frame: &mut Vec<u8>) -> Result<(), Error> {
+        match self {
+            FromWorker::Ready => frame.extend_from_slice(&READY.to_le_bytes()),
+            FromWorker::Done { call, attempt } => frame.extend_from_slice(&numbers(DONE, *call, *attempt)),
+            FromWorker::Progress {
+                call,
+                attempt,
+                fraction,
+            } => {
+                frame.extend_from_slice(&numbers(PROGRESS, *call, *attempt));
+                frame.extend_from_slice(&fraction.to_le_bytes());
+            }
+            FromWorker::Failed { call, attempt, error } => {
+                frame.extend_from_slice(&numbers(FAILED, *call, *attempt));
+                *frame = encode_into(error, std::mem::take(frame))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What serde says of a variant index past the enum's last.
+fn unknown_variant(index: u32, variants: u32) -> Error {
+    Error::Custom(format!(
+        "invalid value: integer `{index}`, expected variant index 0 <= i < {variants}"
+    ))
 }
 
 /// Splits a frame into its envelope and the payload bytes that follow it; the
 /// envelope may borrow from the frame.
 pub(crate) fn decode_frame<'a, E: Envelope<'a>>(frame: &'a [u8]) -> Result<(E, &'a [u8]), Error> {
-    match E::read_common(frame) {
-        Some(read) => Ok(read),
-        None => decode_prefix(frame),
-    }
+    E::read(frame)
 }
 
 /// Encodes an envelope that carries no payload, or whose payload bytes are appended later.
-pub(crate) fn encode_envelope<E: Serialize>(envelope: &E) -> Result<Vec<u8>, Error> {
-    encode_into(envelope, Vec::with_capacity(ENVELOPE_CAPACITY))
+pub(crate) fn encode_envelope<'a, E: Envelope<'a>>(envelope: &E) -> Result<Vec<u8>, Error> {
+    let mut frame = frame_buffer(ENVELOPE_CAPACITY);
+    envelope.write(&mut frame)?;
+    Ok(frame)
 }
 
 /// Room for an envelope and a small payload: most frames never grow past it.
@@ -135,32 +210,25 @@ pub(crate) fn call_frame_start(method: &str, key: Option<&str>) -> Result<Vec<u8
     // A tag, two numbers, two length-prefixed strings, and room for a small input.
     let capacity = ATTEMPT_AT.end + 4 + method.len() + 1 + 4 + key.map_or(0, str::len) + ENVELOPE_CAPACITY;
     let mut frame = frame_buffer(capacity);
-    let mut numbers = [0; ATTEMPT_AT.end];
-    numbers[..CALL_ID_AT.start].copy_from_slice(&CALL.to_le_bytes());
-    frame.extend_from_slice(&numbers);
-    put_str(&mut frame, method)?;
-    match key {
-        None => frame.push(0),
-        Some(key) => {
-            frame.push(1);
-            put_str(&mut frame, key)?;
-        }
-    }
+    let envelope = ToWorker::Call {
+        call: 0,
+        attempt: 0,
+        method,
+        key,
+    };
+    envelope.write(&mut frame)?;
     Ok(frame)
 }
 
 /// The start of a successful reply's frame; the output is encoded after it.
 pub(crate) fn done_frame_start(call: CallId, attempt: u32) -> Vec<u8> {
     let mut frame = frame_buffer(ENVELOPE_CAPACITY);
-    let mut envelope = [0; ATTEMPT_AT.end];
-    envelope[..CALL_ID_AT.start].copy_from_slice(&DONE.to_le_bytes());
-    set_call_numbers(&mut envelope, call, attempt);
-    frame.extend_from_slice(&envelope);
+    frame.extend_from_slice(&numbers(DONE, call, attempt));
     frame
 }
 
 /// Where a call frame holds its call id (a `u64`) and its attempt (a `u32`): right
-/// after the variant's index (`u32`), all little-endian.
+/// after the variant's index (`u32`), all little-endian. Replies put them there too.
 const CALL_ID_AT: std::ops::Range<usize> = 4..12;
 const ATTEMPT_AT: std::ops::Range<usize> = 12..16;
 
@@ -168,6 +236,14 @@ const ATTEMPT_AT: std::ops::Range<usize> = 12..16;
 pub(crate) fn set_call_numbers(frame: &mut [u8], call: CallId, attempt: u32) {
     frame[CALL_ID_AT].copy_from_slice(&call.to_le_bytes());
     frame[ATTEMPT_AT].copy_from_slice(&attempt.to_le_bytes());
+}
+
+/// A variant index, a call id and an attempt, as the envelopes that carry them begin.
+fn numbers(variant: u32, call: CallId, attempt: u32) -> [u8; ATTEMPT_AT.end] {
+    let mut bytes = [0; ATTEMPT_AT.end];
+    bytes[..CALL_ID_AT.start].copy_from_slice(&variant.to_le_bytes());
+    set_call_numbers(&mut bytes, call, attempt);
+    bytes
 }
 
 /// A length-prefixed string, as the format writes one.
@@ -178,32 +254,36 @@ fn put_str(frame: &mut Vec<u8>, text: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The bytes of an envelope not read yet; every read is `None` past the end.
+/// The bytes of an envelope not read yet.
 struct Cursor<'a>(&'a [u8]);
 
 impl<'a> Cursor<'a> {
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, rest) = self.0.split_first_chunk::<N>()?;
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], Error> {
+        let (head, rest) = self.0.split_first_chunk::<N>().ok_or(Error::Truncated)?;
         self.0 = rest;
-        Some(*head)
+        Ok(*head)
     }
 
-    fn u32(&mut self) -> Option<u32> {
+    fn u8(&mut self) -> Result<u8, Error> {
+        self.array().map(u8::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Result<u32, Error> {
         self.array().map(u32::from_le_bytes)
     }
 
-    fn u64(&mut self) -> Option<u64> {
+    fn u64(&mut self) -> Result<u64, Error> {
         self.array().map(u64::from_le_bytes)
     }
 
-    fn str(&mut self) -> Option<&'a str> {
+    fn str(&mut self) -> Result<&'a str, Error> {
         let len = self.u32()? as usize;
         if len > self.0.len() {
-            return None;
+            return Err(Error::LengthTooLong);
         }
         let (text, rest) = self.0.split_at(len);
         self.0 = rest;
-        std::str::from_utf8(text).ok()
+        std::str::from_utf8(text).map_err(|_| Error::InvalidUtf8)
     }
 }
 
@@ -211,105 +291,170 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
 
-    fn calls<'a>() -> [ToWorker<'a>; 3] {
-        [
-            ToWorker::Call {
-                call: 7,
-                attempt: 2,
-                method: "resize",
-                key: Some("run-1"),
+    /// The envelopes as serde would derive them: the format the hand-written code
+    /// must match byte for byte.
+    mod derived {
+        use serde::{Deserialize, Serialize};
+
+        use super::super::RemoteError;
+
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        pub(super) enum ToWorker<'a> {
+            Call {
+                call: u64,
+                attempt: u32,
+                method: &'a str,
+                key: Option<&'a str>,
             },
-            ToWorker::Call {
-                call: u64::MAX,
-                attempt: u32::MAX,
-                method: "é",
-                key: None,
+            Cancel {
+                call: u64,
             },
-            ToWorker::Call {
-                call: 0,
-                attempt: 0,
-                method: "",
-                key: Some(""),
+        }
+
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        pub(super) enum FromWorker {
+            Ready,
+            Done {
+                call: u64,
+                attempt: u32,
             },
+            Progress {
+                call: u64,
+                attempt: u32,
+                fraction: f64,
+            },
+            Failed {
+                call: u64,
+                attempt: u32,
+                error: RemoteError,
+            },
+        }
+    }
+
+    fn to_worker<'a>() -> Vec<(ToWorker<'a>, derived::ToWorker<'a>)> {
+        let call = |call, attempt, method, key| {
+            (
+                ToWorker::Call {
+                    call,
+                    attempt,
+                    method,
+                    key,
+                },
+                derived::ToWorker::Call {
+                    call,
+                    attempt,
+                    method,
+                    key,
+                },
+            )
+        };
+        vec![
+            call(7, 2, "resize", Some("run-1")),
+            call(u64::MAX, u32::MAX, "é", None),
+            call(0, 0, "", Some("")),
+            (ToWorker::Cancel { call: 3 }, derived::ToWorker::Cancel { call: 3 }),
+        ]
+    }
+
+    fn from_worker() -> Vec<(FromWorker, derived::FromWorker)> {
+        let error = RemoteError::Decode {
+            side: PayloadSide::Input,
+            message: "bad".into(),
+        };
+        vec![
+            (FromWorker::Ready, derived::FromWorker::Ready),
+            (
+                FromWorker::Done {
+                    call: u64::MAX,
+                    attempt: 1,
+                },
+                derived::FromWorker::Done {
+                    call: u64::MAX,
+                    attempt: 1,
+                },
+            ),
+            (
+                FromWorker::Progress {
+                    call: 5,
+                    attempt: 2,
+                    fraction: 0.25,
+                },
+                derived::FromWorker::Progress {
+                    call: 5,
+                    attempt: 2,
+                    fraction: 0.25,
+                },
+            ),
+            (
+                FromWorker::Failed {
+                    call: 5,
+                    attempt: 1,
+                    error: error.clone(),
+                },
+                derived::FromWorker::Failed {
+                    call: 5,
+                    attempt: 1,
+                    error,
+                },
+            ),
         ]
     }
 
     #[test]
-    fn a_call_frame_is_written_as_serde_writes_its_envelope() {
-        for envelope in calls() {
-            let ToWorker::Call {
-                call,
-                attempt,
-                method,
-                key,
-            } = envelope
-            else {
-                unreachable!()
-            };
-            let mut frame = call_frame_start(method, key).unwrap();
-            set_call_numbers(&mut frame, call, attempt);
-            assert_eq!(frame, encode_into(&envelope, Vec::new()).unwrap(), "{envelope:?}");
+    fn envelopes_are_written_as_serde_derives_them_and_read_back() {
+        for (envelope, twin) in to_worker() {
+            let frame = encode_envelope(&envelope).unwrap();
+            assert_eq!(frame, encode_into(&twin, Vec::new()).unwrap(), "{envelope:?}");
+            let with_payload = encode_into(&[9u8], frame).unwrap();
+            assert_eq!(decode_frame::<ToWorker>(&with_payload).unwrap(), (envelope, &[9u8][..]));
+        }
+        for (envelope, twin) in from_worker() {
+            let frame = encode_envelope(&envelope).unwrap();
+            assert_eq!(frame, encode_into(&twin, Vec::new()).unwrap(), "{envelope:?}");
+            let with_payload = encode_into(&[9u8], frame).unwrap();
+            assert_eq!(
+                decode_frame::<FromWorker>(&with_payload).unwrap(),
+                (envelope, &[9u8][..])
+            );
         }
     }
 
     #[test]
-    fn a_done_frame_is_written_as_serde_writes_its_envelope() {
-        for (call, attempt) in [(0, 0), (7, 1), (u64::MAX, u32::MAX)] {
-            let serde = encode_into(&FromWorker::Done { call, attempt }, Vec::new()).unwrap();
-            assert_eq!(done_frame_start(call, attempt), serde);
-        }
+    fn call_and_done_frames_begin_with_their_envelopes() {
+        let mut frame = call_frame_start("resize", Some("run-1")).unwrap();
+        set_call_numbers(&mut frame, 7, 2);
+        assert_eq!(frame, encode_envelope(&to_worker()[0].0).unwrap());
+        let done = FromWorker::Done { call: 9, attempt: 3 };
+        assert_eq!(done_frame_start(9, 3), encode_envelope(&done).unwrap());
     }
 
-    /// Every envelope, each followed by a payload byte, read by hand or by serde.
+    /// Any cut, a bad option tag, bad UTF-8, a length past the end or an unknown
+    /// variant is the error serde's derived code gives for the same bytes.
     #[test]
-    fn every_envelope_reads_back_with_the_payload_after_it() {
-        for envelope in calls().into_iter().chain([ToWorker::Cancel { call: 3 }]) {
-            let frame = encode_into(&[9u8], encode_into(&envelope, Vec::new()).unwrap()).unwrap();
-            let read = decode_frame::<ToWorker>(&frame).unwrap();
-            assert_eq!(read, (envelope, &[9u8][..]));
-        }
-        let replies = [
-            FromWorker::Ready,
-            FromWorker::Done { call: 5, attempt: 1 },
-            FromWorker::Progress {
-                call: 5,
-                attempt: 1,
-                fraction: 0.5,
-            },
-            FromWorker::Failed {
-                call: 5,
-                attempt: 1,
-                error: RemoteError::UnknownMethod("nope".into()),
-            },
-        ];
-        for envelope in replies {
-            let frame = encode_into(&[9u8], encode_into(&envelope, Vec::new()).unwrap()).unwrap();
-            let read = decode_frame::<FromWorker>(&frame).unwrap();
-            assert_eq!(read, (envelope, &[9u8][..]));
-        }
-    }
-
-    /// A frame cut anywhere, or with a bad tag or bad UTF-8, is refused with the same
-    /// error serde gives, never read as something else.
-    #[test]
-    fn a_malformed_envelope_gets_serdes_error() {
-        let call = &calls()[0];
-        let whole = encode_into(call, Vec::new()).unwrap();
-        let mut bad_key_tag = whole.clone();
+    fn malformed_envelopes_get_the_errors_serde_would_give() {
+        let whole = encode_envelope(&to_worker()[0].0).unwrap();
+        let mut frames: Vec<Vec<u8>> = (0..whole.len()).map(|end| whole[..end].to_vec()).collect();
         let key_tag_at = whole.len() - "run-1".len() - 4 - 1;
-        bad_key_tag[key_tag_at] = 2;
+        let mut bad_tag = whole.clone();
+        bad_tag[key_tag_at] = 2;
         let mut bad_utf8 = whole.clone();
         bad_utf8[ATTEMPT_AT.end + 4] = 0xff;
-        let mut frames: Vec<Vec<u8>> = (0..whole.len()).map(|end| whole[..end].to_vec()).collect();
-        frames.extend([bad_key_tag, bad_utf8, 9u32.to_le_bytes().to_vec()]);
+        let mut too_long = whole.clone();
+        too_long[ATTEMPT_AT.end] = 200;
+        frames.extend([bad_tag, bad_utf8, too_long, 9u32.to_le_bytes().to_vec()]);
         for frame in &frames {
-            let expected = decode_prefix::<ToWorker>(frame).unwrap_err();
+            let expected = decode_prefix::<derived::ToWorker>(frame).unwrap_err();
             assert_eq!(decode_frame::<ToWorker>(frame).unwrap_err(), expected, "{frame:?}");
         }
-        let done = encode_into(&FromWorker::Done { call: 1, attempt: 1 }, Vec::new()).unwrap();
-        for end in 0..done.len() {
-            let expected = decode_prefix::<FromWorker>(&done[..end]).unwrap_err();
-            assert_eq!(decode_frame::<FromWorker>(&done[..end]).unwrap_err(), expected);
+        for (envelope, _) in from_worker() {
+            let whole = encode_envelope(&envelope).unwrap();
+            for end in 0..whole.len() {
+                let expected = decode_prefix::<derived::FromWorker>(&whole[..end]).unwrap_err();
+                assert_eq!(decode_frame::<FromWorker>(&whole[..end]).unwrap_err(), expected);
+            }
         }
+        let unknown = 7u32.to_le_bytes();
+        let expected = decode_prefix::<derived::FromWorker>(&unknown).unwrap_err();
+        assert_eq!(decode_frame::<FromWorker>(&unknown).unwrap_err(), expected);
     }
 }

@@ -94,12 +94,11 @@ pub(crate) use envelope::{
 
 /// Encodes `envelope` followed by `payload` into one frame.
 #[cfg(test)]
-pub(crate) fn encode_frame<E: serde::Serialize, P: serde::Serialize + ?Sized>(
+pub(crate) fn encode_frame<'a, E: envelope::Envelope<'a>, P: serde::Serialize + ?Sized>(
     envelope: &E,
     payload: &P,
 ) -> Result<Vec<u8>, Error> {
-    let frame = encode_into(envelope, Vec::new())?;
-    encode_into(payload, frame)
+    encode_into(payload, encode_envelope(envelope)?)
 }
 
 /// Encodes a payload on its own.
