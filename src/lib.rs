@@ -72,6 +72,7 @@ mod protocol;
 mod queue;
 mod reactive;
 mod runtime;
+mod spares;
 mod task;
 mod transfer;
 mod transport;

@@ -208,7 +208,7 @@ impl Task {
                     method: M::NAME.to_owned(),
                     message: e.to_string(),
                 };
-                (CallState::Failed(Some(error)), None)
+                (CallState::Failed(Some(Box::new(error))), None)
             }
         };
         TaskCall {
@@ -305,7 +305,9 @@ pub struct TaskCall<O> {
 
 enum CallState {
     Submitted(ReplyReceiver),
-    Failed(Option<TaskError>),
+    /// Boxed: a call future stays small (it is moved into every `async` block that
+    /// awaits it), and few calls fail before they are submitted.
+    Failed(Option<Box<TaskError>>),
 }
 
 impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
@@ -316,9 +318,12 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
         let receiver = match &mut this.state {
             CallState::Submitted(receiver) => receiver,
             CallState::Failed(error) => {
-                return Poll::Ready(Err(error.take().unwrap_or_else(|| TaskError::Disposed {
-                    task_id: this.task_id.to_string(),
-                })));
+                return Poll::Ready(Err(error.take().map_or_else(
+                    || TaskError::Disposed {
+                        task_id: this.task_id.to_string(),
+                    },
+                    |error| *error,
+                )));
             }
         };
         let settled = match Pin::new(receiver).poll(cx) {
@@ -334,13 +339,13 @@ impl<O: serde::de::DeserializeOwned> Future for TaskCall<O> {
                 task_id: this.task_id.to_string(),
             })
         })?;
-        let decoded = transfer::decode(output.bytes(), &output.attachments).map_err(|e| TaskError::Decode {
-            method: this.method.to_owned(),
-            side: PayloadSide::Output,
-            message: e.to_string(),
-        });
-        crate::codec::recycle(output.frame);
-        Poll::Ready(decoded)
+        Poll::Ready(
+            transfer::decode(output.bytes(), &output.attachments).map_err(|e| TaskError::Decode {
+                method: this.method.to_owned(),
+                side: PayloadSide::Output,
+                message: e.to_string(),
+            }),
+        )
     }
 }
 

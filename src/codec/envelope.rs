@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 use super::Error;
 use super::de::decode_prefix;
 use super::ser::encode_into;
-use super::spare::frame_buffer;
 use crate::error::{HandlerError, PayloadSide};
 
 /// Identifies one call of one task; the same id is kept across attempts.
@@ -195,7 +194,7 @@ pub(crate) fn decode_frame<'a, E: Envelope<'a>>(frame: &'a [u8]) -> Result<(E, &
 
 /// Encodes an envelope that carries no payload, or whose payload bytes are appended later.
 pub(crate) fn encode_envelope<'a, E: Envelope<'a>>(envelope: &E) -> Result<Vec<u8>, Error> {
-    let mut frame = frame_buffer(ENVELOPE_CAPACITY);
+    let mut frame = Vec::with_capacity(ENVELOPE_CAPACITY);
     envelope.write(&mut frame)?;
     Ok(frame)
 }
@@ -209,7 +208,7 @@ const ENVELOPE_CAPACITY: usize = 64;
 pub(crate) fn call_frame_start(method: &str, key: Option<&str>) -> Result<Vec<u8>, Error> {
     // A tag, two numbers, two length-prefixed strings, and room for a small input.
     let capacity = ATTEMPT_AT.end + 4 + method.len() + 1 + 4 + key.map_or(0, str::len) + ENVELOPE_CAPACITY;
-    let mut frame = frame_buffer(capacity);
+    let mut frame = Vec::with_capacity(capacity);
     let envelope = ToWorker::Call {
         call: 0,
         attempt: 0,
@@ -222,7 +221,7 @@ pub(crate) fn call_frame_start(method: &str, key: Option<&str>) -> Result<Vec<u8
 
 /// The start of a successful reply's frame; the output is encoded after it.
 pub(crate) fn done_frame_start(call: CallId, attempt: u32) -> Vec<u8> {
-    let mut frame = frame_buffer(ENVELOPE_CAPACITY);
+    let mut frame = Vec::with_capacity(ENVELOPE_CAPACITY);
     frame.extend_from_slice(&numbers(DONE, call, attempt));
     frame
 }

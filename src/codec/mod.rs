@@ -51,12 +51,10 @@ mod de;
 mod envelope;
 mod error;
 mod ser;
-mod spare;
 #[cfg(test)]
 mod tests_format;
 
 pub(crate) use error::Error;
-pub(crate) use spare::recycle;
 
 /// The smallest slice of numbers, in bytes, that travels as a block beside the frame
 /// when the encoder is given a [`BlockSink`].

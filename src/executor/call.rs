@@ -219,15 +219,21 @@ impl Cancel {
 }
 
 impl Call {
-    /// Stops listening for aborts and hands back the caller's answer, unless the
-    /// caller was already answered.
+    /// Ends the call and its record: its caller's answer (`None` if the caller is gone).
     #[inline]
     // Taken boxed, as the queue holds it: the record ends here, without being copied
     // out of its box first.
     #[allow(clippy::boxed_local)]
     pub(super) fn settle(mut self: Box<Self>, result: Result<Output, TaskError>) -> Option<Settlement> {
+        self.settle_in_place(result)
+    }
+
+    /// Ends the call but not its record: its listeners go, and its caller's answer is
+    /// returned (`None` if the caller is gone). What the record holds goes when it is
+    /// dropped or [vacated](Self::vacate).
+    #[inline]
+    pub(super) fn settle_in_place(&mut self, result: Result<Output, TaskError>) -> Option<Settlement> {
         self.stop_listening();
-        crate::codec::recycle(std::mem::take(&mut self.frame));
         let started_at = Some(self.started_at);
         let span = self.span_parts();
         self.reply.take().map(|reply| Settlement {
@@ -236,6 +242,43 @@ impl Call {
             started_at,
             span,
         })
+    }
+
+    /// A record holding nothing, to be filled for a call.
+    pub(super) fn vacant() -> Self {
+        Call {
+            id: 0,
+            attempt: 0,
+            method: "",
+            key: None,
+            frame: Vec::new(),
+            attachments: Vec::new(),
+            reply: None,
+            abort: None,
+            deadline: None,
+            worker: 0,
+            started_at: 0.0,
+            enqueued_at: 0.0,
+            dispatched_at: 0.0,
+            queue_wait_total: 0.0,
+            queue_wait_last: 0.0,
+            trace: None,
+            sampled: false,
+            on_progress: None,
+        }
+    }
+
+    /// Drops what a settled record still holds (its numbers stay until it is filled
+    /// again), leaving it fit to be reused for a new call.
+    #[inline]
+    pub(super) fn vacate(&mut self) {
+        self.stop_listening();
+        self.reply = None;
+        self.key = None;
+        self.frame = Vec::new();
+        self.attachments = Vec::new();
+        self.trace = None;
+        self.on_progress = None;
     }
 
     #[inline]

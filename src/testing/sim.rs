@@ -33,7 +33,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
 use futures_executor::LocalPool;
 use futures_util::FutureExt;
@@ -237,20 +236,12 @@ impl SimTransport {
                 worker.inbox.borrow_mut().recycle(frame);
                 match received {
                     Ok(Ok(None)) => {}
-                    Ok(Ok(Some(mut work))) => {
-                        // As a browser worker does: run the handler at once, as far as it
-                        // goes, and hand it to the executor only if it has to wait. A
-                        // handler that panics crashes its worker, as in the browser,
-                        // instead of unwinding into the test.
-                        let mut cx = Context::from_waker(Waker::noop());
-                        match catch_unwind(AssertUnwindSafe(|| work.as_mut().poll(&mut cx))) {
-                            Ok(Poll::Ready(())) => continue,
-                            Ok(Poll::Pending) => {}
-                            Err(panic) => {
-                                crash_on_panic(&worker.alive, &worker.outbox, panic.as_ref());
-                                continue;
-                            }
-                        }
+                    Ok(Ok(Some(work))) => {
+                        // As a browser worker does: the session ran the handler at once,
+                        // as far as it goes (a panic there crashed the worker above);
+                        // what has to wait goes to the executor. A handler that panics
+                        // crashes its worker, as in the browser, instead of unwinding
+                        // into the test.
                         let (alive, outbox) = (worker.alive.clone(), worker.outbox.clone());
                         let waiting = self.shared.waiting_handlers.clone();
                         waiting.set(waiting.get() + 1);

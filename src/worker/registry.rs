@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Waker};
 
 use crate::codec::{self, CallId, FromWorker, RemoteError};
 use crate::error::PayloadSide;
@@ -16,12 +17,22 @@ use wasm_bindgen::JsValue;
 /// finishes: the worker's session, which posts it.
 pub(crate) type Done = Rc<dyn Fn(CallId, Vec<u8>, Attachments)>;
 
-/// One call's work, ending with its reply handed to [`Done`]: one allocation per call.
+/// One call's work that has to wait, ending with its reply handed to [`Done`]: the
+/// worker's executor runs it on.
 pub(crate) type Work = Pin<Box<dyn Future<Output = ()>>>;
 
-/// Decodes the input (with its transferred objects) and gives back the work that runs
-/// the method and replies.
-type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Done) -> Work>;
+/// Decodes the input (with its transferred objects), runs the method as far as it goes
+/// at once, and gives back the work only if it has to wait.
+type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Done) -> Option<Work>>;
+
+/// Runs `work` as far as it goes at once; the boxed rest if it has to wait. Polled
+/// with a no-op waker: whoever runs the rest polls it again with a real one, which
+/// replaces the no-op one wherever the work waits (as every future must allow).
+fn run_at_once(work: impl Future<Output = ()> + 'static) -> Option<Work> {
+    let mut work = Box::pin(work);
+    let mut cx = Context::from_waker(Waker::noop());
+    work.as_mut().poll(&mut cx).is_pending().then_some(work)
+}
 
 /// The methods a worker serves, by name.
 ///
@@ -73,11 +84,12 @@ impl Registry {
                         side: PayloadSide::Input,
                         message: e.to_string(),
                     };
-                    return failed(call, attempt, error, done);
+                    done(call, failed_frame(call, attempt, error), Vec::new());
+                    return None;
                 }
             };
             let run = M::run(input, cx);
-            Box::pin(async move {
+            run_at_once(async move {
                 let encoded = match run.await {
                     Ok(output) => transfer::encode(
                         &output,
@@ -115,10 +127,10 @@ impl Registry {
         self.handlers.iter().any(|(name, _)| *name == method)
     }
 
-    /// The work of a call of `method` on `payload` (and the objects transferred with
-    /// it): it runs the method and hands `done` the reply frame, `Done` and the output
-    /// with its transferred objects, or `Failed` (unknown method, undecodable input,
-    /// handler error, unencodable output).
+    /// Runs a call of `method` on `payload` (and the objects transferred with it) as far
+    /// as it goes at once; it hands `done` the reply frame, `Done` and the output with
+    /// its transferred objects, or `Failed` (unknown method, undecodable input, handler
+    /// error, unencodable output). The work left, if the method has to wait.
     #[cfg_attr(not(any(target_arch = "wasm32", test, feature = "testing")), allow(dead_code))]
     pub(crate) fn reply(
         &self,
@@ -127,23 +139,16 @@ impl Registry {
         attachments: &[JsValue],
         cx: TaskContext,
         done: Done,
-    ) -> Work {
+    ) -> Option<Work> {
         match self.handlers.iter().find(|(name, _)| *name == method) {
             Some((_, handler)) => handler(payload, attachments, cx, done),
-            None => failed(
-                cx.call_id,
-                cx.attempt,
-                RemoteError::UnknownMethod(method.to_owned()),
-                done,
-            ),
+            None => {
+                let error = RemoteError::UnknownMethod(method.to_owned());
+                done(cx.call_id, failed_frame(cx.call_id, cx.attempt, error), Vec::new());
+                None
+            }
         }
     }
-}
-
-/// Work that replies at once with a failure.
-fn failed(call: CallId, attempt: u32, error: RemoteError, done: Done) -> Work {
-    let frame = failed_frame(call, attempt, error);
-    Box::pin(async move { done(call, frame, Vec::new()) })
 }
 
 /// The frame of a failed call. An envelope of plain integers and strings always

@@ -56,7 +56,7 @@ mod browser {
     use crate::protocol::ring::{self, Direction, Idle, Listener, Ring};
     use crate::protocol::{GLOBAL_EARLY, GLOBAL_SERVING, GLOBAL_SHARED, GLOBAL_WORKER_INDEX, records, wire};
     use crate::worker::Registry;
-    use crate::worker::session::{Post, Session, Work};
+    use crate::worker::session::{Post, Session};
 
     thread_local! {
         /// The worker's outbox, for the panic hook: what it holds (the handshake, the
@@ -104,7 +104,8 @@ mod browser {
             replies.hold_while(|| {
                 for (frame, attachments) in frames {
                     match session.receive(frame, attachments) {
-                        Ok(Some(work)) => run(work),
+                        // The session ran it as far as it goes; the rest waits here.
+                        Ok(Some(work)) => wasm_bindgen_futures::spawn_local(work),
                         Ok(None) => {}
                         Err(e) => web_sys::console::error_1(&JsValue::from_str(&format!(
                             "leptos_atelier: the worker received a malformed frame: {e}"
@@ -223,15 +224,6 @@ mod browser {
     /// Runs a call's work: at once, as far as it goes, then on the event loop if it
     /// has to wait. Most handlers finish without waiting, and then their reply leaves
     /// with this turn's other replies, with no task spawned for them.
-    fn run(mut work: Work) {
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        if work.as_mut().poll(&mut cx).is_pending() {
-            // The executor polls it again with a real waker, which replaces the no-op
-            // one wherever the work is waiting (as every future must allow).
-            wasm_bindgen_futures::spawn_local(work);
-        }
-    }
-
     fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
         // Calls that finished before the panic did finish: their replies go first.
         // Without this, a panic on a frame that came early also swallowed the held

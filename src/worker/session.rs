@@ -13,6 +13,7 @@ use std::rc::{Rc, Weak};
 use crate::abort::AbortController;
 use crate::codec::{self, CallId, ToWorker};
 use crate::method::TaskContext;
+use crate::spares::Spares;
 use crate::worker::Registry;
 use crate::worker::registry::Done;
 use wasm_bindgen::JsValue;
@@ -41,7 +42,7 @@ pub(crate) struct Session {
     running: RefCell<Vec<(CallId, AbortController)>>,
     /// Controllers of finished calls that nothing else saw, reused by the next calls
     /// (a call then costs the worker no allocation for its signal).
-    spare: RefCell<Vec<AbortController>>,
+    spare: RefCell<Spares<AbortController, SPARE_CONTROLLERS>>,
     /// Cancels that arrived before their call: the call starts aborted.
     tombstones: RefCell<VecDeque<CallId>>,
 }
@@ -77,9 +78,8 @@ impl Session {
         };
         let (_, controller) = running.swap_remove(at);
         drop(running);
-        let mut spare = self.spare.borrow_mut();
-        if spare.len() < SPARE_CONTROLLERS && controller.is_unused() {
-            spare.push(controller);
+        if controller.is_unused() {
+            self.spare.borrow_mut().keep(controller);
         }
     }
 
@@ -118,7 +118,7 @@ impl Session {
                 method,
                 key,
             } => {
-                let controller = self.spare.borrow_mut().pop().unwrap_or_default();
+                let controller = self.spare.borrow_mut().take().unwrap_or_default();
                 let mut tombstones = self.tombstones.borrow_mut();
                 if let Some(at) = tombstones.iter().position(|&dead| dead == call) {
                     tombstones.remove(at);
@@ -135,13 +135,7 @@ impl Session {
                     signal,
                     progress: Some(self.post.clone()),
                 };
-                Ok(Some(self.registry.reply(
-                    method,
-                    payload,
-                    attachments,
-                    cx,
-                    self.done.clone(),
-                )))
+                Ok(self.registry.reply(method, payload, attachments, cx, self.done.clone()))
             }
         }
     }
@@ -229,8 +223,8 @@ mod tests {
         let (session, sent) = session();
         assert!(session.receive_plain(&cancel(9)).unwrap().is_none());
         assert!(session.receive_plain(&cancel(404)).unwrap().is_none());
-        let work = session.receive_plain(&call(9)).unwrap().unwrap();
-        assert_eq!(work.now_or_never(), Some(()), "the handler saw it aborted");
+        let work = session.receive_plain(&call(9)).unwrap();
+        assert!(work.is_none(), "the handler saw it aborted and finished at once");
         assert_eq!(sent.borrow().last(), Some(&aborted(9)));
         // The tombstone is used up: the same id again runs normally.
         let mut again = session.receive_plain(&call(9)).unwrap().unwrap();
@@ -268,7 +262,7 @@ mod tests {
                 &(),
             )
             .unwrap();
-            assert_eq!(session.receive_plain(&frame).unwrap().unwrap().now_or_never(), Some(()));
+            assert!(session.receive_plain(&frame).unwrap().is_none(), "finished at once");
         }
         let mut patient = session.receive_plain(&call(3)).unwrap().unwrap();
         assert_eq!(patient.as_mut().now_or_never(), None);

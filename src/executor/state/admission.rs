@@ -93,26 +93,36 @@ impl State {
             self.platform
                 .set_timer(after, move || cancel_later(&executor, id, Cancel::TimedOut(after)))
         });
-        let admission = self.queue.admit(Box::new(Call {
-            id,
-            attempt: 0,
-            method,
-            key,
-            frame,
-            attachments,
-            reply: Some(reply),
-            abort,
-            deadline,
-            worker: 0,
-            started_at: now,
-            enqueued_at: now,
-            dispatched_at: 0.0,
-            queue_wait_total: 0.0,
-            queue_wait_last: 0.0,
-            trace,
-            sampled,
-            on_progress,
-        }));
+        // A spare record is filled where it lies, field by field, rather than built
+        // and copied in (232 bytes); the pattern names every field, so none is missed.
+        let mut record = self.spare_calls.take().unwrap_or_else(|| Box::new(Call::vacant()));
+        let Call {
+            id: record_id,
+            attempt: record_attempt,
+            method: record_method,
+            key: record_key,
+            frame: record_frame,
+            attachments: record_attachments,
+            reply: record_reply,
+            abort: record_abort,
+            deadline: record_deadline,
+            worker: record_worker,
+            started_at: record_started_at,
+            enqueued_at: record_enqueued_at,
+            dispatched_at: record_dispatched_at,
+            queue_wait_total: record_queue_wait_total,
+            queue_wait_last: record_queue_wait_last,
+            trace: record_trace,
+            sampled: record_sampled,
+            on_progress: record_on_progress,
+        } = &mut *record;
+        (*record_id, *record_attempt, *record_method, *record_key) = (id, 0, method, key);
+        (*record_frame, *record_attachments) = (frame, attachments);
+        (*record_reply, *record_abort, *record_deadline) = (Some(reply), abort, deadline);
+        (*record_worker, *record_started_at, *record_enqueued_at) = (0, now, now);
+        (*record_dispatched_at, *record_queue_wait_total, *record_queue_wait_last) = (0.0, 0.0, 0.0);
+        (*record_trace, *record_sampled, *record_on_progress) = (trace, sampled, on_progress);
+        let admission = self.queue.admit(record);
         let mut settled = Settled::default();
         match admission {
             Admission::Accepted => {}

@@ -33,6 +33,7 @@ use crate::observe::{EventBus, MetricKind, RuntimeEvent};
 use crate::platform::{Platform, Timer};
 use crate::protocol::Attachments;
 use crate::queue::{DispatchQueue, QueueCounts};
+use crate::spares::Spares;
 use crate::transport::{EventSink, SpawnRequest, Transport, WorkerEvent, WorkerLink};
 
 use report::{Scope, TaskTelemetry};
@@ -91,7 +92,12 @@ pub(super) struct State {
     /// Whether the event bus has subscribers, read once per transition: no event is
     /// built when it has none.
     listening: bool,
+    /// Records of answered calls, reused for new ones (no allocation per call).
+    spare_calls: Spares<QueuedCall, SPARE_CALLS>,
 }
+
+/// At most this many spare call records are kept.
+const SPARE_CALLS: usize = 16;
 
 /// What each task's executor takes from its runtime: the same for every task.
 pub(crate) struct FromRuntime<'a> {
@@ -139,6 +145,7 @@ impl State {
             dropped: Rc::default(),
             stale: Rc::default(),
             listening: false,
+            spare_calls: Spares::new(),
         }
     }
 
@@ -336,7 +343,7 @@ impl State {
                 return Settled::default();
             }
         };
-        let Some(done) = self
+        let Some(mut done) = self
             .queue
             .take_in_flight(|c| c.id == call && c.attempt == attempt && c.worker == index)
         else {
@@ -349,7 +356,9 @@ impl State {
         self.telemetry
             .record_run_time(self.platform.now_ms() - done.dispatched_at);
         let result = result.map_err(|remote| self.remote_error(&done, remote));
-        let mut settled: Settled = done.settle(result).into_iter().collect();
+        let mut settled: Settled = done.settle_in_place(result).into_iter().collect();
+        done.vacate();
+        self.spare_calls.keep(done);
         settled.append(self.pump());
         settled
     }
