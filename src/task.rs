@@ -188,9 +188,9 @@ impl Task {
             transfer::Blocks::Beside
         };
         let encoded = crate::codec::call_frame_start(M::NAME, key.as_deref())
-            .and_then(|start| transfer::encode(&input, start, blocks));
+            .and_then(|mut frame| Ok((transfer::encode(&input, &mut frame, blocks)?, frame)));
         let (state, guard) = match encoded {
-            Ok((frame, attachments)) => {
+            Ok((attachments, frame)) => {
                 let (receiver, guard) = self.executor.submit(Submission {
                     method: M::NAME,
                     key,

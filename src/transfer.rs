@@ -171,20 +171,22 @@ pub(crate) enum Blocks {
     Inline,
 }
 
-/// Encodes `payload` after `prefix`, collecting the objects of its [`Transfer`]s (and,
-/// with [`Blocks::Beside`] in the browser, its large slices of numbers).
+/// Encodes `payload` at the end of `frame`, collecting the objects of its
+/// [`Transfer`]s (and, with [`Blocks::Beside`] in the browser, its large slices of
+/// numbers): those objects, to travel with the frame.
 pub(crate) fn encode<P: Serialize + ?Sized>(
     payload: &P,
-    prefix: Vec<u8>,
+    frame: &mut Vec<u8>,
     blocks: Blocks,
-) -> Result<(Vec<u8>, Attachments), crate::codec::Error> {
+) -> Result<Attachments, crate::codec::Error> {
     // Payloads may nest (a `Serialize` that encodes a call): each takes its own objects.
     let outer = OUTGOING.with_borrow_mut(|outgoing| outgoing.start.replace(outgoing.objects.len()));
-    let encoded = match blocks {
+    let sink: Option<&dyn crate::codec::BlockSink> = match blocks {
         #[cfg(target_arch = "wasm32")]
-        Blocks::Beside => crate::codec::encode_with_blocks(payload, prefix, &web_blocks::Outgoing),
-        _ => crate::codec::encode_into(payload, prefix),
+        Blocks::Beside => Some(&web_blocks::Outgoing),
+        _ => None,
     };
+    let encoded = crate::codec::append(payload, frame, sink);
     let attachments = OUTGOING.with_borrow_mut(|outgoing| {
         let start = std::mem::replace(&mut outgoing.start, outer).unwrap_or_default();
         if outgoing.objects.len() > start {
@@ -193,7 +195,7 @@ pub(crate) fn encode<P: Serialize + ?Sized>(
             Vec::new()
         }
     });
-    encoded.map(|bytes| (bytes, attachments))
+    encoded.map(|()| attachments)
 }
 
 /// Decodes a payload whose [`Transfer`]s (and blocks) refer to `attachments`. Trailing
@@ -270,7 +272,8 @@ mod tests {
 
     #[test]
     fn plain_payloads_carry_no_attachments() {
-        let (bytes, attachments) = encode(&(7u32, "x".to_string()), Vec::new(), Blocks::Beside).unwrap();
+        let mut bytes = Vec::new();
+        let attachments = encode(&(7u32, "x".to_string()), &mut bytes, Blocks::Beside).unwrap();
         assert!(attachments.is_empty());
         assert_eq!(decode::<(u32, String)>(&bytes, &[]).unwrap(), (7, "x".into()));
     }

@@ -81,9 +81,9 @@ use serde::de::DeserializeOwned;
 pub(crate) use de::decode_prefix;
 #[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
 pub(crate) use de::decode_with_blocks;
-pub(crate) use ser::encode_into;
-#[cfg_attr(not(target_arch = "wasm32"), allow(unused_imports))]
-pub(crate) use ser::encode_with_blocks;
+pub(crate) use ser::append;
+#[cfg(test)]
+pub(crate) use ser::{encode_into, encode_with_blocks};
 
 pub(crate) use envelope::{
     CallId, FromWorker, RemoteError, ToWorker, call_frame_start, decode_frame, done_frame_start, encode_envelope,

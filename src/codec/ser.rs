@@ -7,27 +7,33 @@ use serde::ser;
 use super::error::Error;
 use super::{BLOCK_MIN, BlockSink, bulk};
 
-/// Appends the encoding of `value` to `out`.
-pub(crate) fn encode_into<T: Serialize + ?Sized>(value: &T, out: Vec<u8>) -> Result<Vec<u8>, Error> {
-    let mut writer = Writer { out, blocks: None };
-    value.serialize(&mut writer)?;
-    Ok(writer.out)
+/// Appends the encoding of `value` to `out` and hands `out` back.
+pub(crate) fn encode_into<T: Serialize + ?Sized>(value: &T, mut out: Vec<u8>) -> Result<Vec<u8>, Error> {
+    append(value, &mut out, None)?;
+    Ok(out)
+}
+
+/// Appends the encoding of `value` to `out` where it lies (the frame is not moved in
+/// and out), its large slices of numbers given to `blocks` if any (see [`BlockSink`]).
+/// On an error, `out` may hold part of the value.
+pub(crate) fn append<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+    blocks: Option<&dyn BlockSink>,
+) -> Result<(), Error> {
+    value.serialize(&mut Writer { out, blocks })
 }
 
 /// Appends the encoding of `value` to `out`, its large slices of numbers given to
-/// `blocks` (see [`BlockSink`]).
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+/// `blocks` (see [`BlockSink`]), and hands `out` back.
+#[cfg(test)]
 pub(crate) fn encode_with_blocks<T: Serialize + ?Sized>(
     value: &T,
-    out: Vec<u8>,
+    mut out: Vec<u8>,
     blocks: &dyn BlockSink,
 ) -> Result<Vec<u8>, Error> {
-    let mut writer = Writer {
-        out,
-        blocks: Some(blocks),
-    };
-    value.serialize(&mut writer)?;
-    Ok(writer.out)
+    append(value, &mut out, Some(blocks))?;
+    Ok(out)
 }
 
 /// The top bit of a count: the elements are in a block (see the module docs).
@@ -35,7 +41,7 @@ pub(super) const BLOCK_FLAG: u32 = 1 << 31;
 
 /// The buffer being written.
 pub(super) struct Writer<'b> {
-    out: Vec<u8>,
+    out: &'b mut Vec<u8>,
     blocks: Option<&'b dyn BlockSink>,
 }
 

@@ -91,12 +91,12 @@ impl Registry {
             let run = M::run(input, cx);
             run_at_once(async move {
                 let encoded = match run.await {
-                    Ok(output) => transfer::encode(
-                        &output,
-                        codec::done_frame_start(call, attempt),
-                        transfer::Blocks::Beside,
-                    )
-                    .map_err(|e| RemoteError::Encode(e.to_string())),
+                    Ok(output) => {
+                        let mut frame = codec::done_frame_start(call, attempt);
+                        transfer::encode(&output, &mut frame, transfer::Blocks::Beside)
+                            .map(|attachments| (frame, attachments))
+                            .map_err(|e| RemoteError::Encode(e.to_string()))
+                    }
                     Err(error) => Err(RemoteError::Handler(error)),
                 };
                 match encoded {
