@@ -88,9 +88,7 @@ impl Settled {
             self.rest.push(settlement);
         }
     }
-}
 
-impl Settled {
     /// Adds the settlements of another list (often empty: then it costs one check).
     #[inline]
     pub(super) fn append(&mut self, other: Settled) {
