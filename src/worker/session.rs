@@ -83,9 +83,10 @@ impl Session {
         }
     }
 
-    /// Takes one frame from the runtime. A call gives back the work that runs it and
-    /// posts its reply; a cancel aborts the call's signal (or is remembered, if the
-    /// call has not arrived) and gives back nothing. A frame that is not a runtime
+    /// Takes one frame from the runtime. A call runs at once, as far as it goes, and
+    /// gives back the rest of its work (which posts its reply) only if it has to wait;
+    /// a cancel aborts the call's signal (or is remembered, if the call has not
+    /// arrived) and gives back nothing. A frame that is not a runtime
     /// frame is an error for the caller to report.
     pub(crate) fn receive(
         self: &Rc<Self>,
