@@ -390,50 +390,89 @@ impl State {
 
 /// Runs one state transition, then settles calls and publishes the snapshot with the
 /// state released, so that neither a woken caller nor a subscriber can re-enter it.
+///
+/// Only the change is generic: what follows it is one function for every transition
+/// (`State::close`, then `Closed::deliver`), not a copy per call site.
 pub(super) fn transition(state: &Rc<RefCell<State>>, change: impl FnOnce(&mut State) -> Settled) {
-    let (settlements, snapshot, events, progress) = {
+    let closed = {
         let mut state = state.borrow_mut();
         state.listening = state.bus.is_listening();
         let settlements = change(&mut state);
-        state.track_idle();
-        for settlement in &settlements {
-            state.record_outcome(settlement);
-        }
-        state.report_queue_counts();
-        // Most transitions emit nothing (no subscriber) and report no progress.
-        let events = (!state.emitted.is_empty()).then(|| (state.bus.clone(), std::mem::take(&mut state.emitted)));
-        let progress = std::mem::take(&mut state.progress);
-        // Built only for subscribers; otherwise the hub rebuilds it when read.
-        let hub = state.hub.upgrade().filter(|_| !state.disposed);
-        let snapshot = match hub {
-            Some(hub) if hub.is_listening() => Some((hub, state.snapshot())),
-            _ => {
-                state.stale.set(true);
-                None
-            }
-        };
-        (settlements, snapshot, events, progress)
+        state.close(settlements)
     };
-    if !progress.is_empty() {
-        for (report, fraction) in progress {
-            report(fraction);
+    closed.deliver(state);
+}
+
+/// What a transition hands out once the state is released.
+struct Closed {
+    settlements: Settled,
+    /// The hub to publish to, when someone listens.
+    hub: Option<Rc<SnapshotHub>>,
+    events: Option<(Rc<EventBus>, Vec<RuntimeEvent>)>,
+    progress: Vec<(OnProgress, f64)>,
+}
+
+impl State {
+    /// Ends a transition with the state still held: the bookkeeping every change
+    /// needs, and what is to be handed out afterwards.
+    #[inline]
+    fn close(&mut self, settlements: Settled) -> Closed {
+        self.track_idle();
+        for settlement in &settlements {
+            self.record_outcome(settlement);
+        }
+        self.report_queue_counts();
+        // Most transitions emit nothing (no subscriber) and report no progress.
+        let events = (!self.emitted.is_empty()).then(|| (self.bus.clone(), std::mem::take(&mut self.emitted)));
+        let progress = std::mem::take(&mut self.progress);
+        // Built only for subscribers; otherwise the hub rebuilds it when read.
+        let hub = self.hub.upgrade().filter(|hub| !self.disposed && hub.is_listening());
+        if hub.is_none() {
+            self.stale.set(true);
+        }
+        Closed {
+            settlements,
+            hub,
+            events,
+            progress,
         }
     }
-    settlements.for_each(|settlement| {
-        // A caller that dropped its future no longer wants the result.
-        let _ = settlement.reply.send(settlement.result);
-    });
-    if let Some((hub, snapshot)) = snapshot {
-        hub.publish(snapshot);
-    }
-    if let Some((bus, events)) = events {
-        bus.deliver(events);
-    }
-    // Futures dropped while this transition held the state (by code it ran). The state
-    // is free again here: what ran above (callers woken, subscribers) has returned.
-    let dropped = state.try_borrow().is_ok_and(|state| !state.dropped.borrow().is_empty());
-    if dropped {
-        transition(state, State::cancel_dropped);
+}
+
+impl Closed {
+    /// Settles calls, reports progress and publishes, with the state released.
+    #[inline]
+    fn deliver(self, state: &Rc<RefCell<State>>) {
+        let Closed {
+            settlements,
+            hub,
+            events,
+            progress,
+        } = self;
+        // Taken before anything below runs code that could change the state.
+        let snapshot = hub.map(|hub| (hub, state.borrow().snapshot()));
+        if !progress.is_empty() {
+            for (report, fraction) in progress {
+                report(fraction);
+            }
+        }
+        settlements.for_each(|settlement| {
+            // A caller that dropped its future no longer wants the result.
+            let _ = settlement.reply.send(settlement.result);
+        });
+        if let Some((hub, snapshot)) = snapshot {
+            hub.publish(snapshot);
+        }
+        if let Some((bus, events)) = events {
+            bus.deliver(events);
+        }
+        // Futures dropped while this transition held the state (by code it ran). The
+        // state is free again here: what ran above (callers woken, subscribers) has
+        // returned.
+        let dropped = state.try_borrow().is_ok_and(|state| !state.dropped.borrow().is_empty());
+        if dropped {
+            transition(state, State::cancel_dropped);
+        }
     }
 }
 
