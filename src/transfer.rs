@@ -19,7 +19,7 @@
 //! instead of being resent with detached objects. Plain bytes have no such limit: the
 //! runtime keeps the encoded input until the call settles.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::Error as _;
@@ -33,31 +33,35 @@ use crate::error::TaskError;
 use crate::protocol::Attachments;
 
 thread_local! {
+    /// Where the payload being encoded starts among `OUTGOING`'s objects, and how many
+    /// there are: read by every encode without touching the list itself (most payloads
+    /// carry no object).
+    static MARKS: Cell<Marks> = const { Cell::new(Marks { start: None, len: 0 }) };
     /// Objects of the payloads being encoded.
-    static OUTGOING: RefCell<Outgoing> = const {
-        RefCell::new(Outgoing {
-            start: None,
-            objects: Vec::new(),
-        })
-    };
+    static OUTGOING: RefCell<Attachments> = const { RefCell::new(Vec::new()) };
     /// Objects of the payload being decoded; each is taken once.
     static INCOMING: RefCell<Option<Vec<Option<JsValue>>>> = const { RefCell::new(None) };
 }
 
-/// The objects of the payloads being encoded on this thread: the payload encoded now
-/// owns those from `start` on (`None` while nothing is encoded).
-struct Outgoing {
+/// The payload encoded now owns `OUTGOING`'s objects from `start` on (`None` while
+/// nothing is encoded); `len` is always the list's length.
+#[derive(Clone, Copy)]
+struct Marks {
     start: Option<usize>,
-    objects: Attachments,
+    len: usize,
 }
 
-impl Outgoing {
-    /// Adds an object to the payload being encoded: its index in that payload's list.
-    fn push(&mut self, object: JsValue) -> Option<usize> {
-        let start = self.start?;
-        self.objects.push(object);
-        Some(self.objects.len() - 1 - start)
-    }
+/// Adds an object to the payload being encoded: its index in that payload's list, or
+/// `None` when nothing is encoded.
+fn push_outgoing(object: impl FnOnce() -> JsValue) -> Option<usize> {
+    let marks = MARKS.get();
+    let start = marks.start?;
+    OUTGOING.with_borrow_mut(|objects| objects.push(object()));
+    MARKS.set(Marks {
+        len: marks.len + 1,
+        ..marks
+    });
+    Some(marks.len - start)
 }
 
 /// A JS object (`T` is e.g. `js_sys::ArrayBuffer`, `web_sys::ImageBitmap`,
@@ -130,7 +134,7 @@ impl<T: fmt::Debug> fmt::Debug for Transfer<T> {
 
 impl<T: AsRef<JsValue>> Serialize for Transfer<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let index = OUTGOING.with_borrow_mut(|outgoing| outgoing.push(self.value.as_ref().clone()));
+        let index = push_outgoing(|| self.value.as_ref().clone());
         match index {
             Some(index) => serializer.serialize_u32(index as u32),
             None => Err(S::Error::custom(
@@ -180,21 +184,24 @@ pub(crate) fn encode<P: Serialize + ?Sized>(
     blocks: Blocks,
 ) -> Result<Attachments, crate::codec::Error> {
     // Payloads may nest (a `Serialize` that encodes a call): each takes its own objects.
-    let outer = OUTGOING.with_borrow_mut(|outgoing| outgoing.start.replace(outgoing.objects.len()));
+    let outer = MARKS.get();
+    MARKS.set(Marks {
+        start: Some(outer.len),
+        ..outer
+    });
     let sink: Option<&dyn crate::codec::BlockSink> = match blocks {
         #[cfg(target_arch = "wasm32")]
         Blocks::Beside => Some(&web_blocks::Outgoing),
         _ => None,
     };
     let encoded = crate::codec::append(payload, frame, sink);
-    let attachments = OUTGOING.with_borrow_mut(|outgoing| {
-        let start = std::mem::replace(&mut outgoing.start, outer).unwrap_or_default();
-        if outgoing.objects.len() > start {
-            outgoing.objects.split_off(start)
-        } else {
-            Vec::new()
-        }
-    });
+    // This payload's objects leave the list, and the outer payload's marks return.
+    let attachments = if MARKS.get().len > outer.len {
+        OUTGOING.with_borrow_mut(|objects| objects.split_off(outer.len))
+    } else {
+        Vec::new()
+    };
+    MARKS.set(outer);
     encoded.map(|()| attachments)
 }
 
@@ -230,7 +237,7 @@ mod web_blocks {
     use js_sys::Uint8Array;
     use wasm_bindgen::JsCast;
 
-    use super::{INCOMING, OUTGOING};
+    use super::{INCOMING, push_outgoing};
     use crate::codec::{BlockSink, BlockSource, Error};
     use crate::protocol::wire;
 
@@ -239,7 +246,7 @@ mod web_blocks {
 
     impl BlockSink for Outgoing {
         fn put(&self, bytes: &[u8]) -> Option<u32> {
-            let index = OUTGOING.with_borrow_mut(|outgoing| outgoing.push(wire::frame_array(bytes).into()))?;
+            let index = push_outgoing(|| wire::frame_array(bytes).into())?;
             u32::try_from(index).ok()
         }
     }
