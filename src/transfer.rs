@@ -294,3 +294,65 @@ mod tests {
         assert!(decode::<Transfer<JsValue>>(&bytes, &[]).is_err());
     }
 }
+
+/// The side list in the browser, where `Transfer` has objects to carry.
+#[cfg(all(test, target_arch = "wasm32"))]
+mod web_tests {
+    use js_sys::ArrayBuffer;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    fn buffer(len: u32) -> Transfer<ArrayBuffer> {
+        Transfer::new(ArrayBuffer::new(len))
+    }
+
+    /// A payload whose encoding encodes another payload, as a `Serialize` that builds a
+    /// call would: the inner payload's objects are its own.
+    struct Nested;
+
+    impl Serialize for Nested {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeTuple;
+            let mut inner_frame = Vec::new();
+            let inner = encode(&buffer(3), &mut inner_frame, Blocks::Inline).map_err(S::Error::custom)?;
+            assert_eq!(inner.len(), 1, "the inner payload takes its one object");
+            let back = decode::<Transfer<ArrayBuffer>>(&inner_frame, &inner).expect("the inner object at index 0");
+            assert_eq!(back.get().byte_length(), 3);
+            let mut tuple = serializer.serialize_tuple(2)?;
+            tuple.serialize_element(&inner_frame)?;
+            tuple.serialize_element(&buffer(5))?;
+            tuple.end()
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn each_payload_numbers_its_own_objects_from_zero_even_when_encodes_nest() {
+        let mut frame = Vec::new();
+        let objects = encode(&(buffer(1), buffer(2)), &mut frame, Blocks::Inline).unwrap();
+        let lengths: Vec<u32> = objects
+            .iter()
+            .map(|o| o.clone().unchecked_into::<ArrayBuffer>().byte_length())
+            .collect();
+        assert_eq!(lengths, [1, 2]);
+        let (a, b) = decode::<(Transfer<ArrayBuffer>, Transfer<ArrayBuffer>)>(&frame, &objects).unwrap();
+        assert_eq!((a.get().byte_length(), b.get().byte_length()), (1, 2));
+
+        let mut frame = Vec::new();
+        let outer = encode(&(buffer(4), Nested), &mut frame, Blocks::Inline).unwrap();
+        let lengths: Vec<u32> = outer
+            .iter()
+            .map(|o| o.clone().unchecked_into::<ArrayBuffer>().byte_length())
+            .collect();
+        assert_eq!(lengths, [4, 5], "the inner payload's object is not the outer's");
+        let (first, (inner_frame, last)) =
+            decode::<(Transfer<ArrayBuffer>, (Vec<u8>, Transfer<ArrayBuffer>))>(&frame, &outer).unwrap();
+        assert_eq!((first.get().byte_length(), last.get().byte_length()), (4, 5));
+        assert!(!inner_frame.is_empty());
+
+        // Nothing is left behind: a plain payload afterwards carries nothing, and a
+        // Transfer outside an encode is an error again.
+        assert!(encode(&7u32, &mut Vec::new(), Blocks::Inline).unwrap().is_empty());
+        assert!(crate::codec::encode_payload(&buffer(1)).is_err());
+    }
+}
