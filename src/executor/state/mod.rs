@@ -247,12 +247,14 @@ impl State {
     /// round-robin cursor. The caller has checked that one exists.
     fn pick_worker(&mut self) -> usize {
         let count = self.slots.len();
+        // `cursor + offset` is below `2 * count`: one subtraction wraps it, no division.
+        let wrap = |index: usize| if index >= count { index - count } else { index };
         let picked = (0..count)
-            .map(|offset| (self.cursor + offset) % count)
+            .map(|offset| wrap(self.cursor + offset))
             .filter(|&index| self.slots[index].restart.is_none())
             .min_by_key(|&index| self.slots[index].in_flight)
             .unwrap_or(0);
-        self.cursor = (picked + 1) % count;
+        self.cursor = wrap(picked + 1);
         picked
     }
 

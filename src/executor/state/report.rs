@@ -24,9 +24,15 @@ impl State {
     /// Queues a metric for delivery after this transition (nothing if nobody listens).
     #[inline]
     pub(super) fn metric(&mut self, kind: MetricKind, name: &'static str, value: f64, scope: Scope) {
-        if !self.listening {
-            return;
+        if self.listening {
+            self.push_metric(kind, name, value, scope);
         }
+    }
+
+    /// Builds a metric event for the subscribers (the listening check is the caller's,
+    /// inlined where most transitions stop).
+    #[inline(never)]
+    fn push_metric(&mut self, kind: MetricKind, name: &'static str, value: f64, scope: Scope) {
         let queue = matches!(scope, Scope::Queue).then_some(QueueAttrs {
             policy: self.config.queue.policy,
             max_in_flight: self.config.queue.max_in_flight,
