@@ -16,8 +16,12 @@ test('home: the hero offers the install commands and leads to the docs and the p
   await expect(page.locator('.install code').first()).toHaveText('cargo add leptos_atelier');
   // The copy button puts the command on the clipboard and says so.
   await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-  await page.locator('#install-crate').click();
-  await expect(page.locator('#install-crate')).toHaveText('copied');
+  // The button is server-rendered: a click before hydration does nothing, so click
+  // until the page answers (then every control below is live).
+  await expect(async () => {
+    await page.locator('#install-crate').click();
+    await expect(page.locator('#install-crate')).toHaveText('copied', { timeout: 1000 });
+  }).toPass();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('cargo add leptos_atelier');
   await expect(page.locator('.explainer')).toHaveCount(5);
   // The code sample's tabs switch the file shown.
