@@ -264,6 +264,11 @@ impl HandlerError {
         }
     }
 
+    /// The error as its fields arrive from a worker.
+    pub(crate) fn from_parts(message: String, aborted: bool) -> Self {
+        Self { message, aborted }
+    }
+
     /// Whether this is [`HandlerError::aborted`].
     pub fn is_aborted(&self) -> bool {
         self.aborted

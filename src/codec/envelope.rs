@@ -5,19 +5,15 @@
 //! bundle carries no derived serde code for them. The bytes are exactly what serde's
 //! derived form of the same enums would write in the payload format (see the
 //! [module docs](super)): a `u32` variant index, then the fields in order; the tests
-//! check it against such a derived twin. A failure's [`RemoteError`] is an ordinary
-//! serde value after its envelope's numbers.
+//! check it against such a derived twin. A failure's [`RemoteError`] is written the
+//! same way, after its envelope's numbers.
 //!
 //! Decoding is as strict as the payload format: a frame cut short, a length past its
 //! end, bad UTF-8, an option tag other than 0 or 1 and an unknown variant are each an
 //! [`Error`], never a panic. This module knows the envelopes' layout and nothing of
 //! workers or calls.
 
-use serde::{Deserialize, Serialize};
-
 use super::Error;
-use super::de::decode_prefix;
-use super::ser::encode_into;
 use crate::error::{HandlerError, PayloadSide};
 
 /// Identifies one call of one task; the same id is kept across attempts.
@@ -57,7 +53,7 @@ pub(crate) enum FromWorker {
 }
 
 /// A failure that happened in the worker, as it travels back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RemoteError {
     Handler(HandlerError),
     UnknownMethod(String),
@@ -146,12 +142,11 @@ impl<'a> Envelope<'a> for FromWorker {
                 attempt: bytes.u32()?,
                 fraction: f64::from_le_bytes(bytes.array()?),
             },
-            FAILED => {
-                let (call, attempt) = (bytes.u64()?, bytes.u32()?);
-                let (error, rest) = decode_prefix(bytes.0)?;
-                bytes.0 = rest;
-                FromWorker::Failed { call, attempt, error }
-            }
+            FAILED => FromWorker::Failed {
+                call: bytes.u64()?,
+                attempt: bytes.u32()?,
+                error: RemoteError::read(&mut bytes)?,
+            },
             other => return Err(unknown_variant(other, 4)),
         };
         Ok((envelope, bytes.0))
@@ -172,7 +167,64 @@ impl<'a> Envelope<'a> for FromWorker {
             }
             FromWorker::Failed { call, attempt, error } => {
                 frame.extend_from_slice(&numbers(FAILED, *call, *attempt));
-                *frame = encode_into(error, std::mem::take(frame))?;
+                error.write(frame)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RemoteError {
+    /// A `u32` variant index, then the fields; a [`HandlerError`] is its message, then
+    /// its `aborted` flag as one byte, and a [`PayloadSide`] its own variant index.
+    fn read(bytes: &mut Cursor<'_>) -> Result<Self, Error> {
+        Ok(match bytes.u32()? {
+            0 => {
+                let message = bytes.str()?.to_owned();
+                let aborted = match bytes.u8()? {
+                    0 => false,
+                    1 => true,
+                    tag => return Err(Error::InvalidTag(tag)),
+                };
+                RemoteError::Handler(HandlerError::from_parts(message, aborted))
+            }
+            1 => RemoteError::UnknownMethod(bytes.str()?.to_owned()),
+            2 => RemoteError::Decode {
+                side: match bytes.u32()? {
+                    0 => PayloadSide::Input,
+                    1 => PayloadSide::Output,
+                    other => return Err(unknown_variant(other, 2)),
+                },
+                message: bytes.str()?.to_owned(),
+            },
+            3 => RemoteError::Encode(bytes.str()?.to_owned()),
+            other => return Err(unknown_variant(other, 4)),
+        })
+    }
+
+    fn write(&self, frame: &mut Vec<u8>) -> Result<(), Error> {
+        match self {
+            RemoteError::Handler(error) => {
+                frame.extend_from_slice(&0u32.to_le_bytes());
+                put_str(frame, error.message())?;
+                frame.push(u8::from(error.is_aborted()));
+            }
+            RemoteError::UnknownMethod(method) => {
+                frame.extend_from_slice(&1u32.to_le_bytes());
+                put_str(frame, method)?;
+            }
+            RemoteError::Decode { side, message } => {
+                let side: u32 = match side {
+                    PayloadSide::Input => 0,
+                    PayloadSide::Output => 1,
+                };
+                frame.extend_from_slice(&2u32.to_le_bytes());
+                frame.extend_from_slice(&side.to_le_bytes());
+                put_str(frame, message)?;
+            }
+            RemoteError::Encode(message) => {
+                frame.extend_from_slice(&3u32.to_le_bytes());
+                put_str(frame, message)?;
             }
         }
         Ok(())
@@ -289,13 +341,14 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::{decode_prefix, encode_into};
 
     /// The envelopes as serde would derive them: the format the hand-written code
     /// must match byte for byte.
     mod derived {
         use serde::{Deserialize, Serialize};
 
-        use super::super::RemoteError;
+        use crate::error::{HandlerError, PayloadSide};
 
         #[derive(Debug, PartialEq, Serialize, Deserialize)]
         pub(super) enum ToWorker<'a> {
@@ -328,6 +381,14 @@ mod tests {
                 error: RemoteError,
             },
         }
+
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub(super) enum RemoteError {
+            Handler(HandlerError),
+            UnknownMethod(String),
+            Decode { side: PayloadSide, message: String },
+            Encode(String),
+        }
     }
 
     fn to_worker<'a>() -> Vec<(ToWorker<'a>, derived::ToWorker<'a>)> {
@@ -355,12 +416,51 @@ mod tests {
         ]
     }
 
-    fn from_worker() -> Vec<(FromWorker, derived::FromWorker)> {
-        let error = RemoteError::Decode {
-            side: PayloadSide::Input,
-            message: "bad".into(),
+    /// Every kind of remote error, beside its derived twin.
+    fn remote_errors() -> Vec<(RemoteError, derived::RemoteError)> {
+        let handler = |error: HandlerError| {
+            (
+                RemoteError::Handler(error.clone()),
+                derived::RemoteError::Handler(error),
+            )
         };
         vec![
+            handler(HandlerError::new("image is empty")),
+            handler(HandlerError::aborted()),
+            handler(HandlerError::from_parts("stopped: é".into(), true)),
+            (
+                RemoteError::UnknownMethod("resize".into()),
+                derived::RemoteError::UnknownMethod("resize".into()),
+            ),
+            (
+                RemoteError::Decode {
+                    side: PayloadSide::Input,
+                    message: "bad".into(),
+                },
+                derived::RemoteError::Decode {
+                    side: PayloadSide::Input,
+                    message: "bad".into(),
+                },
+            ),
+            (
+                RemoteError::Decode {
+                    side: PayloadSide::Output,
+                    message: String::new(),
+                },
+                derived::RemoteError::Decode {
+                    side: PayloadSide::Output,
+                    message: String::new(),
+                },
+            ),
+            (
+                RemoteError::Encode("too long".into()),
+                derived::RemoteError::Encode("too long".into()),
+            ),
+        ]
+    }
+
+    fn from_worker() -> Vec<(FromWorker, derived::FromWorker)> {
+        let mut envelopes = vec![
             (FromWorker::Ready, derived::FromWorker::Ready),
             (
                 FromWorker::Done {
@@ -384,19 +484,22 @@ mod tests {
                     fraction: 0.25,
                 },
             ),
+        ];
+        envelopes.extend(remote_errors().into_iter().map(|(error, twin)| {
             (
                 FromWorker::Failed {
                     call: 5,
                     attempt: 1,
-                    error: error.clone(),
+                    error,
                 },
                 derived::FromWorker::Failed {
                     call: 5,
                     attempt: 1,
-                    error,
+                    error: twin,
                 },
-            ),
-        ]
+            )
+        }));
+        envelopes
     }
 
     #[test]
@@ -455,5 +558,35 @@ mod tests {
         let unknown = 7u32.to_le_bytes();
         let expected = decode_prefix::<derived::FromWorker>(&unknown).unwrap_err();
         assert_eq!(decode_frame::<FromWorker>(&unknown).unwrap_err(), expected);
+    }
+
+    /// A remote error's own variant, a payload side past `Output` and an `aborted` flag
+    /// other than 0 or 1 get serde's errors too.
+    #[test]
+    fn malformed_remote_errors_get_the_errors_serde_would_give() {
+        let failed = |error: RemoteError| {
+            encode_envelope(&FromWorker::Failed {
+                call: 1,
+                attempt: 1,
+                error,
+            })
+            .unwrap()
+        };
+        let error_at = ATTEMPT_AT.end;
+        let mut unknown_error = failed(RemoteError::Encode("x".into()));
+        unknown_error[error_at] = 4;
+        let mut unknown_side = failed(RemoteError::Decode {
+            side: PayloadSide::Output,
+            message: "x".into(),
+        });
+        unknown_side[error_at + 4] = 2;
+        let mut bad_flag = failed(RemoteError::Handler(HandlerError::new("x")));
+        *bad_flag.last_mut().unwrap() = 2;
+        let mut bad_utf8 = failed(RemoteError::UnknownMethod("x".into()));
+        *bad_utf8.last_mut().unwrap() = 0xff;
+        for frame in [unknown_error, unknown_side, bad_flag, bad_utf8] {
+            let expected = decode_prefix::<derived::FromWorker>(&frame).unwrap_err();
+            assert_eq!(decode_frame::<FromWorker>(&frame).unwrap_err(), expected, "{frame:?}");
+        }
     }
 }

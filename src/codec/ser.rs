@@ -8,6 +8,7 @@ use super::error::Error;
 use super::{BLOCK_MIN, BlockSink, bulk};
 
 /// Appends the encoding of `value` to `out` and hands `out` back.
+#[cfg(test)]
 pub(crate) fn encode_into<T: Serialize + ?Sized>(value: &T, mut out: Vec<u8>) -> Result<Vec<u8>, Error> {
     append(value, &mut out, None)?;
     Ok(out)
