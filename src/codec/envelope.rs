@@ -68,6 +68,12 @@ const READY: u32 = 0;
 const DONE: u32 = 1;
 const PROGRESS: u32 = 2;
 const FAILED: u32 = 3;
+const HANDLER: u32 = 0;
+const UNKNOWN_METHOD: u32 = 1;
+const DECODE: u32 = 2;
+const ENCODE: u32 = 3;
+const INPUT: u32 = 0;
+const OUTPUT: u32 = 1;
 
 /// An envelope: its bytes at the front of a frame.
 pub(crate) trait Envelope<'a>: Sized {
@@ -87,11 +93,7 @@ impl<'a> Envelope<'a> for ToWorker<'a> {
                 call: bytes.u64()?,
                 attempt: bytes.u32()?,
                 method: bytes.str()?,
-                key: match bytes.u8()? {
-                    0 => None,
-                    1 => Some(bytes.str()?),
-                    tag => return Err(Error::InvalidTag(tag)),
-                },
+                key: if bytes.tag()? { Some(bytes.str()?) } else { None },
             },
             CANCEL => ToWorker::Cancel { call: bytes.u64()? },
             other => return Err(unknown_variant(other, 2)),
@@ -179,25 +181,20 @@ impl RemoteError {
     /// its `aborted` flag as one byte, and a [`PayloadSide`] its own variant index.
     fn read(bytes: &mut Cursor<'_>) -> Result<Self, Error> {
         Ok(match bytes.u32()? {
-            0 => {
+            HANDLER => {
                 let message = bytes.str()?.to_owned();
-                let aborted = match bytes.u8()? {
-                    0 => false,
-                    1 => true,
-                    tag => return Err(Error::InvalidTag(tag)),
-                };
-                RemoteError::Handler(HandlerError::from_parts(message, aborted))
+                RemoteError::Handler(HandlerError::from_parts(message, bytes.tag()?))
             }
-            1 => RemoteError::UnknownMethod(bytes.str()?.to_owned()),
-            2 => RemoteError::Decode {
+            UNKNOWN_METHOD => RemoteError::UnknownMethod(bytes.str()?.to_owned()),
+            DECODE => RemoteError::Decode {
                 side: match bytes.u32()? {
-                    0 => PayloadSide::Input,
-                    1 => PayloadSide::Output,
+                    INPUT => PayloadSide::Input,
+                    OUTPUT => PayloadSide::Output,
                     other => return Err(unknown_variant(other, 2)),
                 },
                 message: bytes.str()?.to_owned(),
             },
-            3 => RemoteError::Encode(bytes.str()?.to_owned()),
+            ENCODE => RemoteError::Encode(bytes.str()?.to_owned()),
             other => return Err(unknown_variant(other, 4)),
         })
     }
@@ -205,25 +202,25 @@ impl RemoteError {
     fn write(&self, frame: &mut Vec<u8>) -> Result<(), Error> {
         match self {
             RemoteError::Handler(error) => {
-                frame.extend_from_slice(&0u32.to_le_bytes());
+                frame.extend_from_slice(&HANDLER.to_le_bytes());
                 put_str(frame, error.message())?;
                 frame.push(u8::from(error.is_aborted()));
             }
             RemoteError::UnknownMethod(method) => {
-                frame.extend_from_slice(&1u32.to_le_bytes());
+                frame.extend_from_slice(&UNKNOWN_METHOD.to_le_bytes());
                 put_str(frame, method)?;
             }
             RemoteError::Decode { side, message } => {
-                let side: u32 = match side {
-                    PayloadSide::Input => 0,
-                    PayloadSide::Output => 1,
+                let side = match side {
+                    PayloadSide::Input => INPUT,
+                    PayloadSide::Output => OUTPUT,
                 };
-                frame.extend_from_slice(&2u32.to_le_bytes());
+                frame.extend_from_slice(&DECODE.to_le_bytes());
                 frame.extend_from_slice(&side.to_le_bytes());
                 put_str(frame, message)?;
             }
             RemoteError::Encode(message) => {
-                frame.extend_from_slice(&3u32.to_le_bytes());
+                frame.extend_from_slice(&ENCODE.to_le_bytes());
                 put_str(frame, message)?;
             }
         }
@@ -317,6 +314,15 @@ impl<'a> Cursor<'a> {
 
     fn u8(&mut self) -> Result<u8, Error> {
         self.array().map(u8::from_le_bytes)
+    }
+
+    /// An option's tag or a `bool`: 0 or 1, anything else an error.
+    fn tag(&mut self) -> Result<bool, Error> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            tag => Err(Error::InvalidTag(tag)),
+        }
     }
 
     fn u32(&mut self) -> Result<u32, Error> {
