@@ -1,10 +1,13 @@
 //! A bounded store of spare values kept for reuse: what a call builds and lets go of
 //! (its record in the executor, its abort controller in the worker) is kept here by
 //! its owner and handed to the next call instead of being built again. Measured on
-//! the core bench, each of these saves 15–25 ns a call; buffers and answer slots kept
-//! in thread-locals the same way cost more than the allocator and were left out. The
-//! bound keeps an app that once had a burst of calls in flight from holding that many
-//! spares for the rest of its life.
+//! the core bench, each of these saves 15–25 ns a call. Two more allocations are
+//! reused without this store: a call record keeps its answer slot for its next call
+//! (`executor/reply.rs`), and a worker's handler keeps the box of work that finished
+//! at once (`worker/registry.rs`). Frame buffers kept for reuse, here or in
+//! thread-locals, cost more than the allocator and were left out. The bound keeps an
+//! app that once had a burst of calls in flight from holding that many spares for the
+//! rest of its life.
 //!
 //! This module holds values and nothing else: each owner decides what is fit to keep
 //! (reset, not shared, not too large).

@@ -94,6 +94,29 @@ fn a_call_round_trips_through_a_worker() {
 }
 
 #[test]
+fn answers_read_late_stay_their_own_while_later_calls_reuse_the_records() {
+    // A settled call's record serves the next call, with the slot its answer waits in
+    // unless that answer is still unread: each caller must read its own answer.
+    let sim = sim();
+    let runtime = TaskRuntime::simulated(&sim);
+    let task = runtime.define(TaskConfig::parallel("w").pool_size(1)).unwrap();
+    let mut unread = Vec::new();
+    for round in 0..40 {
+        let call = task.call::<Tag>(format!("call {round}"));
+        sim.run_until_idle();
+        if round % 3 == 0 {
+            // Read at once: its record and slot are free for the next call.
+            assert_eq!(settled(call), Ok((format!("call {round}"), 0)));
+        } else {
+            unread.push((round, call));
+        }
+    }
+    for (round, call) in unread {
+        assert_eq!(settled(call), Ok((format!("call {round}"), 0)), "call {round}");
+    }
+}
+
+#[test]
 fn calls_go_to_the_least_busy_worker_ties_in_round_robin() {
     let sim = sim();
     let runtime = TaskRuntime::simulated(&sim);

@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use super::reply::ReplySender;
+use super::reply::{ReplySender, ReplySlot};
 use crate::abort::{AbortSignal, ListenerId};
 use crate::codec::CallId;
 use crate::error::TaskError;
@@ -89,17 +89,6 @@ impl Settled {
         }
     }
 
-    /// Adds the settlements of another list (often empty: then it costs one check).
-    #[inline]
-    pub(super) fn append(&mut self, other: Settled) {
-        let Settled { first, rest } = other;
-        let Some(first) = first else { return };
-        self.push(first);
-        if !rest.is_empty() {
-            self.extend(rest);
-        }
-    }
-
     /// Hands each settlement to `answer`, in order.
     #[inline]
     pub(super) fn for_each(self, mut answer: impl FnMut(Settlement)) {
@@ -175,6 +164,9 @@ pub(super) struct Call {
     /// Taken when the caller is answered; an in-flight call canceled by its caller
     /// stays in flight without it until its worker settles.
     pub(super) reply: Option<Reply>,
+    /// Where this record's calls are answered: `reply` is its executor's end. It stays
+    /// with the record when the record is reused.
+    pub(super) slot: ReplySlot,
     /// The caller's abort signal and this call's listener on it.
     pub(super) abort: Option<(AbortSignal, ListenerId)>,
     /// The call's deadline; dropping it cancels the timer.
@@ -252,6 +244,7 @@ impl Call {
             frame: Vec::new(),
             attachments: Vec::new(),
             reply: None,
+            slot: ReplySlot::default(),
             abort: None,
             deadline: None,
             worker: 0,

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use super::call::{Settled, Submission};
-use super::reply::{ReplyReceiver, reply_slot};
+use super::reply::ReplyReceiver;
 use super::state::{FromRuntime, State, transition};
 use crate::codec::CallId;
 use crate::config::ResolvedConfig;
@@ -21,6 +21,11 @@ pub(crate) struct Executor {
     state: Rc<RefCell<State>>,
     /// The task's id, shared by the calls' futures (for their errors) without a copy.
     id: Rc<str>,
+    /// The state's list of dropped calls, which each call's guard holds.
+    dropped: Rc<RefCell<Vec<CallId>>>,
+    /// Whether a crash sends running calls again: fixed by the task's config, so a
+    /// call reads it here without borrowing the state.
+    requeues: bool,
 }
 
 impl Executor {
@@ -28,7 +33,16 @@ impl Executor {
         let id = Rc::from(task_id.as_str());
         let state = Rc::new_cyclic(|me| RefCell::new(State::new(task_id, config, &runtime, me.clone())));
         State::publish_first(&state, runtime.hub);
-        let executor = Self { state, id };
+        let (dropped, requeues) = {
+            let state = state.borrow();
+            (state.dropped(), state.requeues_in_flight())
+        };
+        let executor = Self {
+            state,
+            id,
+            dropped,
+            requeues,
+        };
         if executor.state.borrow().starts_eagerly() {
             executor.transition(State::spawn_all);
         }
@@ -56,7 +70,7 @@ impl Executor {
     /// Whether a crash sends this task's running calls again (so their inputs must
     /// stay in bytes the runtime keeps).
     pub(crate) fn requeues_in_flight(&self) -> bool {
-        self.state.borrow().requeues_in_flight()
+        self.requeues
     }
 
     /// Tells executors apart, even two tasks defined one after another with one id.
@@ -92,16 +106,17 @@ impl Executor {
     /// is, and so does dropping the returned guard before the call settles (`None` for a
     /// call refused outright).
     pub(crate) fn submit(&self, submission: Submission) -> (ReplyReceiver, Option<CallGuard>) {
-        let (reply, receiver) = reply_slot();
         let mut admitted = None;
+        let mut answer = None;
         self.transition(|state| {
-            let (settled, id) = state.admit(submission, reply);
-            admitted = id;
+            let (settled, id, receiver) = state.admit(submission);
+            (admitted, answer) = (id, Some(receiver));
             settled
         });
+        let receiver = answer.expect("admit always gives the answer's end");
         let guard = admitted.map(|id| CallGuard {
             state: Rc::downgrade(&self.state),
-            dropped: self.state.borrow().dropped(),
+            dropped: self.dropped.clone(),
             id,
             armed: true,
         });

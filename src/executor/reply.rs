@@ -1,5 +1,7 @@
 //! The answer to one call: a slot the executor fills once and the caller's future
-//! reads. Single-threaded (`Rc` and cells, no atomics), one allocation per call.
+//! reads. Single-threaded (`Rc` and cells, no atomics). A call record keeps its slot
+//! ([`ReplySlot`]) and opens it again for its next call once both ends of the last are
+//! gone, so a call allocates none.
 //!
 //! The executor keeps the [`ReplySender`] with the call and sends through it once the
 //! call settles; the caller's [`TaskCall`](crate::TaskCall) polls the [`ReplyReceiver`].
@@ -28,8 +30,33 @@ struct Slot {
 
 /// A slot for one call's answer, and its two ends.
 pub(crate) fn reply_slot() -> (ReplySender, ReplyReceiver) {
-    let slot = Rc::new(Slot::default());
-    (ReplySender { slot: slot.clone() }, ReplyReceiver { slot })
+    ReplySlot::default().open()
+}
+
+/// A call record's answer slot, which serves the record's calls one after another.
+#[derive(Default)]
+pub(crate) struct ReplySlot {
+    slot: Rc<Slot>,
+}
+
+impl ReplySlot {
+    /// The two ends of a new call's answer: on this slot, emptied, when nothing but the
+    /// record holds it any more (both ends of its last call are gone); otherwise on a
+    /// new slot, which the record keeps from then on.
+    pub(crate) fn open(&mut self) -> (ReplySender, ReplyReceiver) {
+        match Rc::get_mut(&mut self.slot) {
+            Some(slot) => *slot = Slot::default(),
+            None => self.slot = Rc::default(),
+        }
+        (
+            ReplySender {
+                slot: self.slot.clone(),
+            },
+            ReplyReceiver {
+                slot: self.slot.clone(),
+            },
+        )
+    }
 }
 
 /// The executor's end: answers once.
@@ -125,6 +152,35 @@ mod tests {
         let (sender, receiver) = reply_slot();
         drop(sender);
         assert_eq!(receiver.now_or_never().map(|r| r.is_err()), Some(true));
+    }
+
+    #[test]
+    fn a_record_reuses_its_slot_only_once_both_ends_of_the_last_call_are_gone() {
+        let mut record = ReplySlot::default();
+        let (sender, receiver) = record.open();
+        let first = Rc::as_ptr(&sender.slot);
+        assert!(sender.send(Ok(output())).is_ok());
+        // The caller has not read its answer yet: the next call gets a slot of its own.
+        let (second_sender, second_receiver) = record.open();
+        assert_ne!(Rc::as_ptr(&second_sender.slot), first);
+        assert_eq!(
+            receiver.now_or_never().map(|r| r.map(|a| a.is_ok())),
+            Some(Ok(true)),
+            "the first answer is intact"
+        );
+        let second = Rc::as_ptr(&second_sender.slot);
+        drop(second_sender);
+        drop(second_receiver);
+        // Both ends gone: the same slot serves again, empty and with no end gone.
+        let (sender, mut receiver) = record.open();
+        assert_eq!(Rc::as_ptr(&sender.slot), second);
+        assert!(!sender.is_canceled());
+        assert!(
+            (&mut receiver).now_or_never().is_none(),
+            "no answer left over, not ended"
+        );
+        assert!(sender.send(Ok(output())).is_ok());
+        assert!(receiver.now_or_never().is_some_and(|r| r.is_ok()));
     }
 
     #[test]

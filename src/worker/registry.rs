@@ -1,6 +1,8 @@
 //! [`Registry`]: the methods one worker serves, and how a call frame becomes a reply frame.
 
+use std::cell::Cell;
 use std::future::Future;
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Waker};
@@ -25,13 +27,35 @@ pub(crate) type Work = Pin<Box<dyn Future<Output = ()>>>;
 /// at once, and gives back the work only if it has to wait.
 type Handler = Box<dyn Fn(&[u8], &[JsValue], TaskContext, Done) -> Option<Work>>;
 
+/// Where a handler keeps the allocation of a call's work that finished at once, for
+/// its next call: most calls finish at once, and then they allocate nothing.
+type SpareWork<F> = Cell<Option<Box<MaybeUninit<F>>>>;
+
 /// Runs `work` as far as it goes at once; the boxed rest if it has to wait. Polled
 /// with a no-op waker: whoever runs the rest polls it again with a real one, which
 /// replaces the no-op one wherever the work waits (as every future must allow).
-fn run_at_once(work: impl Future<Output = ()> + 'static) -> Option<Work> {
-    let mut work = Box::pin(work);
+///
+/// The box comes from `spare` when it holds one, and goes back to it when the work
+/// finishes here.
+fn run_at_once<F: Future<Output = ()> + 'static>(spare: &SpareWork<F>, work: F) -> Option<Work> {
+    let boxed = match spare.take() {
+        Some(memory) => Box::write(memory, work),
+        None => Box::new(work),
+    };
+    let mut work = Box::into_pin(boxed);
     let mut cx = Context::from_waker(Waker::noop());
-    work.as_mut().poll(&mut cx).is_pending().then_some(work)
+    if work.as_mut().poll(&mut cx).is_pending() {
+        return Some(work);
+    }
+    // SAFETY: the finished future is dropped where it was pinned, before its memory is
+    // reused (as `Pin` requires), and the box is rebuilt from the pointer it gave, as
+    // uninitialized memory of the same layout. A panicking drop leaks the memory.
+    unsafe {
+        let raw = Box::into_raw(Pin::into_inner_unchecked(work));
+        std::ptr::drop_in_place(raw);
+        spare.set(Some(Box::from_raw(raw.cast::<MaybeUninit<F>>())));
+    }
+    None
 }
 
 /// The methods a worker serves, by name.
@@ -75,7 +99,8 @@ impl Registry {
 
     /// Adds a method.
     pub fn method<M: TaskMethod>(mut self) -> Self {
-        let handler: Handler = Box::new(|payload, attachments, cx, done| {
+        let spare = Cell::new(None);
+        let handler: Handler = Box::new(move |payload, attachments, cx, done| {
             let (call, attempt) = (cx.call_id, cx.attempt);
             let input = match transfer::decode::<M::Input>(payload, attachments) {
                 Ok(input) => input,
@@ -89,7 +114,7 @@ impl Registry {
                 }
             };
             let run = M::run(input, cx);
-            run_at_once(async move {
+            run_at_once(&spare, async move {
                 let encoded = match run.await {
                     Ok(output) => {
                         let mut frame = codec::done_frame_start(call, attempt);
@@ -162,5 +187,74 @@ impl std::fmt::Debug for Registry {
         let mut names: Vec<_> = self.handlers.iter().map(|(name, _)| name).collect();
         names.sort();
         f.debug_struct("Registry").field("methods", &names).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::rc::Rc;
+    use std::task::{Context, Poll};
+
+    use super::{SpareWork, run_at_once};
+
+    /// Finishes at its first poll, still holding its `Rc` (a finished future's fields
+    /// go only when it is dropped).
+    struct FinishesHolding(#[allow(dead_code)] Rc<()>);
+    impl Future for FinishesHolding {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Ready(())
+        }
+    }
+
+    /// Waits at its first poll (unless told it has waited), then finishes; holds its
+    /// `Rc` until dropped.
+    struct WaitsOnce(#[allow(dead_code)] Rc<()>, bool);
+    impl Future for WaitsOnce {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            if std::mem::replace(&mut self.1, true) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    #[test]
+    fn work_that_finishes_at_once_is_dropped_and_leaves_its_box_for_the_next() {
+        let held = Rc::new(());
+        let spare: SpareWork<FinishesHolding> = Cell::new(None);
+        for _ in 0..3 {
+            assert!(run_at_once(&spare, FinishesHolding(held.clone())).is_none());
+            assert_eq!(Rc::strong_count(&held), 1, "the finished work was dropped");
+            let kept = spare.take().expect("its box is kept");
+            spare.set(Some(kept));
+        }
+    }
+
+    #[test]
+    fn work_that_waits_takes_the_spare_box_with_it() {
+        let held = Rc::new(());
+        let spare: SpareWork<WaitsOnce> = Cell::new(None);
+        // A first run that finishes at once leaves a box; stop this one halfway instead.
+        assert!(run_at_once(&spare, WaitsOnce(held.clone(), true)).is_none());
+        assert!(spare.take().is_some_and(|kept| {
+            spare.set(Some(kept));
+            true
+        }));
+        let mut work = run_at_once(&spare, WaitsOnce(held.clone(), false)).expect("it waits");
+        assert!(spare.take().is_none(), "the waiting work has the box");
+        assert_eq!(Rc::strong_count(&held), 2);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(work.as_mut().poll(&mut cx).is_ready());
+        drop(work);
+        assert_eq!(Rc::strong_count(&held), 1);
+        // With no spare, a new box is made.
+        assert!(run_at_once(&spare, WaitsOnce(held.clone(), true)).is_none());
+        assert_eq!(Rc::strong_count(&held), 1);
     }
 }

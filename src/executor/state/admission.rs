@@ -6,7 +6,7 @@
 //! caller itself.
 
 use super::super::call::{Call, Cancel, Settled, Settlement, SpanParts, Submission};
-use super::super::reply::ReplySender;
+use super::super::reply::{ReplyReceiver, reply_slot};
 use super::State;
 use super::cancel::cancel_later;
 use crate::abort::AbortSignal;
@@ -16,13 +16,9 @@ use crate::queue::{Admission, CallPhase};
 
 impl State {
     /// Admits a call and dispatches whatever can run now; the call's id, unless it was
-    /// refused before admission.
+    /// refused before admission, and the end its answer arrives at.
     #[inline]
-    pub(in crate::executor) fn admit(
-        &mut self,
-        submission: Submission,
-        reply: ReplySender,
-    ) -> (Settled, Option<CallId>) {
+    pub(in crate::executor) fn admit(&mut self, submission: Submission) -> (Settled, Option<CallId>, ReplyReceiver) {
         let Submission {
             method,
             key,
@@ -50,13 +46,14 @@ impl State {
         };
         // Calls refused before admission have no id, unless they count (and so have a span).
         if let Some((error, None)) = refusal {
+            let (reply, receiver) = reply_slot();
             let settled = Settled::one(Settlement {
                 reply,
                 result: Err(error),
                 started_at: None,
                 span: None,
             });
-            return (settled, None);
+            return (settled, None, receiver);
         }
         let id = self.next_call;
         self.next_call += 1;
@@ -65,6 +62,7 @@ impl State {
             None => self.spans.samples(format_args!("{}/{id}", self.task_id)),
         };
         if let Some((error, started_at)) = refusal {
+            let (reply, receiver) = reply_slot();
             let settled = Settled::one(Settlement {
                 reply,
                 result: Err(error),
@@ -81,7 +79,7 @@ impl State {
                     })
                 }),
             });
-            return (settled, Some(id));
+            return (settled, Some(id), receiver);
         }
         let abort = signal.map(|signal| {
             let executor = self.me.clone();
@@ -104,6 +102,7 @@ impl State {
             frame: record_frame,
             attachments: record_attachments,
             reply: record_reply,
+            slot: record_slot,
             abort: record_abort,
             deadline: record_deadline,
             worker: record_worker,
@@ -118,6 +117,7 @@ impl State {
         } = &mut *record;
         (*record_id, *record_attempt, *record_method, *record_key) = (id, 0, method, key);
         (*record_frame, *record_attachments) = (frame, attachments);
+        let (reply, receiver) = record_slot.open();
         (*record_reply, *record_abort, *record_deadline) = (Some(reply), abort, deadline);
         (*record_worker, *record_started_at, *record_enqueued_at) = (0, now, now);
         (*record_dispatched_at, *record_queue_wait_total, *record_queue_wait_last) = (0.0, 0.0, 0.0);
@@ -131,7 +131,7 @@ impl State {
                 settled.extend(call.settle(Err(error)));
             }
         }
-        settled.append(self.pump());
-        (settled, Some(id))
+        self.pump(&mut settled);
+        (settled, Some(id), receiver)
     }
 }

@@ -22,7 +22,7 @@ impl State {
         if let Some((call, phase)) = self.queue.remove_queued(|c| c.id == id) {
             let error = why.error(&self.task_id, call.key.clone(), phase);
             let mut settled: Settled = call.settle(Err(error)).into_iter().collect();
-            settled.append(self.pump());
+            self.pump(&mut settled);
             return settled;
         }
         let grace = self.config.lifecycle.cancel_grace;

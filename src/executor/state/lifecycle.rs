@@ -61,7 +61,7 @@ impl State {
                 return settled;
             }
         }
-        settled.append(self.pump());
+        self.pump(&mut settled);
         settled
     }
 
@@ -88,7 +88,7 @@ impl State {
         if live && self.config.lifecycle.init == InitMode::Eager && self.ensure_worker(index).is_err() {
             self.slots[index].state = WorkerState::Crashed;
         }
-        settled.append(self.pump());
+        self.pump(&mut settled);
         settled
     }
 
@@ -167,7 +167,9 @@ impl State {
         if self.ensure_worker(index).is_err() {
             self.slots[index].state = WorkerState::Crashed;
         }
-        self.pump()
+        let mut settled = Settled::default();
+        self.pump(&mut settled);
+        settled
     }
 
     /// Spawns every slot that has no worker (eager start).
@@ -231,7 +233,9 @@ impl State {
         if self.config.lifecycle.init == crate::config::InitMode::Eager {
             self.spawn_all();
         }
-        self.pump()
+        let mut settled = Settled::default();
+        self.pump(&mut settled);
+        settled
     }
 
     /// Arms the idle timer when the task goes idle, and disarms it when it gets busy.

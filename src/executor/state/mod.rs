@@ -186,11 +186,12 @@ impl State {
     }
 
     /// Dispatches pending calls while in-flight slots are free and a worker can take
-    /// them (not while paused or halted; slots in crash backoff are skipped).
-    pub(super) fn pump(&mut self) -> Settled {
-        let mut settled = Settled::default();
+    /// them (not while paused or halted; slots in crash backoff are skipped). The calls
+    /// it settles (their workers cannot start or take them) join `settled`: filled in
+    /// place, not returned, as a transition's list is the size of a call's answer.
+    pub(super) fn pump(&mut self, settled: &mut Settled) {
         if self.paused || self.halted.is_some() || self.disposed {
-            return settled;
+            return;
         }
         while self.slots.iter().any(|slot| slot.restart.is_none())
             && let Some(mut call) = self.queue.next_to_dispatch()
@@ -240,7 +241,6 @@ impl State {
                 }
             }
         }
-        settled
     }
 
     /// The least busy worker not in crash backoff; among equals, the first from the
@@ -361,7 +361,7 @@ impl State {
         let mut settled: Settled = done.settle_in_place(result).into_iter().collect();
         done.vacate();
         self.spare_calls.keep(done);
-        settled.append(self.pump());
+        self.pump(&mut settled);
         settled
     }
 
