@@ -105,11 +105,11 @@ impl Executor {
     /// deadline `timeout` (default: the task's), cancels the call in whatever phase it
     /// is, and so does dropping the returned guard before the call settles (`None` for a
     /// call refused outright).
-    pub(crate) fn submit(&self, submission: Submission) -> (ReplyReceiver, Option<CallGuard>) {
+    pub(crate) fn submit(&self, mut submission: Submission) -> (ReplyReceiver, Option<CallGuard>) {
         let mut admitted = None;
         let mut answer = None;
         self.transition(|state| {
-            let (settled, id, receiver) = state.admit(submission);
+            let (settled, id, receiver) = state.admit(&mut submission);
             (admitted, answer) = (id, Some(receiver));
             settled
         });
