@@ -17,10 +17,10 @@ use crate::queue::{Admission, CallPhase};
 impl State {
     /// Admits a call and dispatches whatever can run now; the call's id, unless it was
     /// refused before admission, and the end its answer arrives at.
-    #[inline]
     ///
     /// The submission's fields are taken out where they lie (the caller's), not copied
     /// in as one struct of some 150 bytes.
+    #[inline]
     pub(in crate::executor) fn admit(
         &mut self,
         submission: &mut Submission,
